@@ -1,0 +1,8 @@
+//! The kernel: identifiers, the clock and id-generation ports, and the small
+//! value types that every StudioBrain crate shares. It performs no I/O.
+
+pub mod clock;
+pub mod ids;
+
+pub use clock::{Clock, FixedClock, IdGen, SystemClock, UuidV7Gen};
+pub use ids::{InvalidId, TenantId, UserId};
