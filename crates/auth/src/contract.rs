@@ -17,7 +17,9 @@ fn id() -> String {
 
 /// Now, truncated to whole microseconds so databases round-trip it exactly.
 fn now() -> chrono::DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::microseconds(1)).unwrap()
+    Utc::now()
+        .duration_trunc(Duration::microseconds(1))
+        .unwrap()
 }
 
 pub fn tenant() -> Tenant {
@@ -63,7 +65,11 @@ async fn seeded(ports: &AuthPorts) -> (Tenant, User) {
     let u = user();
     ports.tenants.insert_tenant(&t).await.unwrap();
     ports.users.insert_user(&u).await.unwrap();
-    ports.tenants.insert_membership(&membership(&t, &u, Role::Owner)).await.unwrap();
+    ports
+        .tenants
+        .insert_membership(&membership(&t, &u, Role::Owner))
+        .await
+        .unwrap();
     (t, u)
 }
 
@@ -81,64 +87,140 @@ pub async fn run_all(ports: &AuthPorts) {
 pub async fn users(ports: &AuthPorts) {
     let mut u = user();
     ports.users.insert_user(&u).await.unwrap();
-    assert_eq!(ports.users.get_user(&u.id).await.unwrap(), Some(u.clone()), "user round-trips");
-    assert_eq!(ports.users.find_user_by_email(&u.email).await.unwrap(), Some(u.clone()), "find by e-mail");
+    assert_eq!(
+        ports.users.get_user(&u.id).await.unwrap(),
+        Some(u.clone()),
+        "user round-trips"
+    );
+    assert_eq!(
+        ports.users.find_user_by_email(&u.email).await.unwrap(),
+        Some(u.clone()),
+        "find by e-mail"
+    );
 
     let mut twin = user();
     twin.email = u.email.clone();
     assert!(
-        matches!(ports.users.insert_user(&twin).await, Err(AuthError::AlreadyExists(_))),
+        matches!(
+            ports.users.insert_user(&twin).await,
+            Err(AuthError::AlreadyExists(_))
+        ),
         "duplicate e-mail is AlreadyExists"
     );
 
     u.display_name = "Ann B".into();
     u.token_version = 3;
     ports.users.update_user(&u).await.unwrap();
-    assert_eq!(ports.users.get_user(&u.id).await.unwrap().unwrap().token_version, 3, "update persists");
+    assert_eq!(
+        ports
+            .users
+            .get_user(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .token_version,
+        3,
+        "update persists"
+    );
 
     let ghost = user();
-    assert!(matches!(ports.users.update_user(&ghost).await, Err(AuthError::NotFound(_))), "update unknown");
+    assert!(
+        matches!(
+            ports.users.update_user(&ghost).await,
+            Err(AuthError::NotFound(_))
+        ),
+        "update unknown"
+    );
     ports.users.delete_user(&u.id).await.unwrap();
     assert_eq!(ports.users.get_user(&u.id).await.unwrap(), None, "deleted");
-    assert!(matches!(ports.users.delete_user(&u.id).await, Err(AuthError::NotFound(_))), "delete twice");
+    assert!(
+        matches!(
+            ports.users.delete_user(&u.id).await,
+            Err(AuthError::NotFound(_))
+        ),
+        "delete twice"
+    );
 }
 
 pub async fn tenants_and_memberships(ports: &AuthPorts) {
     let (a, owner) = seeded(ports).await;
     let (b, _) = seeded(ports).await;
-    assert_eq!(ports.tenants.get_tenant(&a.id).await.unwrap(), Some(a.clone()), "tenant round-trips");
+    assert_eq!(
+        ports.tenants.get_tenant(&a.id).await.unwrap(),
+        Some(a.clone()),
+        "tenant round-trips"
+    );
 
     let mut clash = tenant();
     clash.slug = a.slug.clone();
-    assert!(matches!(ports.tenants.insert_tenant(&clash).await, Err(AuthError::AlreadyExists(_))), "slug unique");
+    assert!(
+        matches!(
+            ports.tenants.insert_tenant(&clash).await,
+            Err(AuthError::AlreadyExists(_))
+        ),
+        "slug unique"
+    );
 
     let mut renamed = a.clone();
     renamed.name = "Renamed".into();
     ports.tenants.update_tenant(&renamed).await.unwrap();
-    assert_eq!(ports.tenants.get_tenant(&a.id).await.unwrap().unwrap().name, "Renamed");
+    assert_eq!(
+        ports.tenants.get_tenant(&a.id).await.unwrap().unwrap().name,
+        "Renamed"
+    );
 
     // The owner joins tenant B as a viewer too.
     let mut in_b = membership(&b, &owner, Role::Viewer);
     ports.tenants.insert_membership(&in_b).await.unwrap();
     assert!(
-        matches!(ports.tenants.insert_membership(&in_b).await, Err(AuthError::AlreadyExists(_))),
+        matches!(
+            ports.tenants.insert_membership(&in_b).await,
+            Err(AuthError::AlreadyExists(_))
+        ),
         "membership unique"
     );
     let mine = ports.tenants.memberships_of_user(&owner.id).await.unwrap();
     assert_eq!(mine.len(), 2, "memberships across tenants");
     assert_eq!(mine[0].tenant_id, a.id, "oldest first");
 
-    assert_eq!(ports.tenants.list_memberships(&a.id).await.unwrap().len(), 1, "list is per tenant");
+    assert_eq!(
+        ports.tenants.list_memberships(&a.id).await.unwrap().len(),
+        1,
+        "list is per tenant"
+    );
     in_b.role = Role::Editor;
     in_b.is_active = false;
     ports.tenants.update_membership(&in_b).await.unwrap();
-    let stored = ports.tenants.get_membership(&b.id, &owner.id).await.unwrap().unwrap();
-    assert_eq!((stored.role, stored.is_active), (Role::Editor, false), "membership update");
+    let stored = ports
+        .tenants
+        .get_membership(&b.id, &owner.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.role, stored.is_active),
+        (Role::Editor, false),
+        "membership update"
+    );
 
-    ports.tenants.delete_membership(&b.id, &owner.id).await.unwrap();
-    assert_eq!(ports.tenants.get_membership(&b.id, &owner.id).await.unwrap(), None);
+    ports
+        .tenants
+        .delete_membership(&b.id, &owner.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        ports
+            .tenants
+            .get_membership(&b.id, &owner.id)
+            .await
+            .unwrap(),
+        None
+    );
     assert!(
-        matches!(ports.tenants.delete_membership(&b.id, &owner.id).await, Err(AuthError::NotFound(_))),
+        matches!(
+            ports.tenants.delete_membership(&b.id, &owner.id).await,
+            Err(AuthError::NotFound(_))
+        ),
         "delete unknown membership"
     );
 }
@@ -158,21 +240,68 @@ pub async fn sessions(ports: &AuthPorts) {
         created_at: now(),
     };
     ports.sessions.insert_refresh_token(&token).await.unwrap();
-    assert_eq!(ports.sessions.find_refresh_token(&token.token_hash).await.unwrap(), Some(token.clone()));
-    assert!(ports.sessions.mark_refresh_token_used(&token.id, now()).await.unwrap(), "first use wins");
-    assert!(!ports.sessions.mark_refresh_token_used(&token.id, now()).await.unwrap(), "second use loses");
+    assert_eq!(
+        ports
+            .sessions
+            .find_refresh_token(&token.token_hash)
+            .await
+            .unwrap(),
+        Some(token.clone())
+    );
+    assert!(
+        ports
+            .sessions
+            .mark_refresh_token_used(&token.id, now())
+            .await
+            .unwrap(),
+        "first use wins"
+    );
+    assert!(
+        !ports
+            .sessions
+            .mark_refresh_token_used(&token.id, now())
+            .await
+            .unwrap(),
+        "second use loses"
+    );
 
-    let sibling = RefreshToken { id: id(), token_hash: id(), used_at: None, ..token.clone() };
+    let sibling = RefreshToken {
+        id: id(),
+        token_hash: id(),
+        used_at: None,
+        ..token.clone()
+    };
     ports.sessions.insert_refresh_token(&sibling).await.unwrap();
     ports.sessions.revoke_family(&family, now()).await.unwrap();
-    let revoked = ports.sessions.find_refresh_token(&sibling.token_hash).await.unwrap().unwrap();
+    let revoked = ports
+        .sessions
+        .find_refresh_token(&sibling.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(revoked.revoked_at.is_some(), "family revoked");
 
-    let other = RefreshToken { id: id(), family_id: id(), token_hash: id(), ..token };
+    let other = RefreshToken {
+        id: id(),
+        family_id: id(),
+        token_hash: id(),
+        ..token
+    };
     ports.sessions.insert_refresh_token(&other).await.unwrap();
-    ports.sessions.revoke_user_sessions(&u.id, now()).await.unwrap();
+    ports
+        .sessions
+        .revoke_user_sessions(&u.id, now())
+        .await
+        .unwrap();
     assert!(
-        ports.sessions.find_refresh_token(&other.token_hash).await.unwrap().unwrap().revoked_at.is_some(),
+        ports
+            .sessions
+            .find_refresh_token(&other.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some(),
         "user sessions revoked"
     );
 }
@@ -198,21 +327,77 @@ pub async fn api_keys(ports: &AuthPorts) {
     for k in [&k1, &k2, &k3] {
         ports.api_keys.insert_api_key(k).await.unwrap();
     }
-    assert_eq!(ports.api_keys.find_api_key(&k3.key_hash).await.unwrap(), Some(k3.clone()), "find by hash");
-    assert_eq!(ports.api_keys.list_api_keys(&a.id, None).await.unwrap().len(), 2, "list per tenant");
-    assert_eq!(ports.api_keys.list_api_keys(&a.id, Some(&bob.id)).await.unwrap().len(), 0, "list per user");
+    assert_eq!(
+        ports.api_keys.find_api_key(&k3.key_hash).await.unwrap(),
+        Some(k3.clone()),
+        "find by hash"
+    );
+    assert_eq!(
+        ports
+            .api_keys
+            .list_api_keys(&a.id, None)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "list per tenant"
+    );
+    assert_eq!(
+        ports
+            .api_keys
+            .list_api_keys(&a.id, Some(&bob.id))
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "list per user"
+    );
     assert!(
-        matches!(ports.api_keys.revoke_api_key(&a.id, &k3.id, now()).await, Err(AuthError::NotFound(_))),
+        matches!(
+            ports.api_keys.revoke_api_key(&a.id, &k3.id, now()).await,
+            Err(AuthError::NotFound(_))
+        ),
         "another tenant's key is not found"
     );
-    ports.api_keys.revoke_api_key(&a.id, &k1.id, now()).await.unwrap();
+    ports
+        .api_keys
+        .revoke_api_key(&a.id, &k1.id, now())
+        .await
+        .unwrap();
     assert!(
-        matches!(ports.api_keys.revoke_api_key(&a.id, &k1.id, now()).await, Err(AuthError::NotFound(_))),
+        matches!(
+            ports.api_keys.revoke_api_key(&a.id, &k1.id, now()).await,
+            Err(AuthError::NotFound(_))
+        ),
         "revoking twice is not found"
     );
-    ports.api_keys.revoke_api_keys_of(&a.id, &alice.id, ApiKeyScope::Ai, now()).await.unwrap();
-    assert!(ports.api_keys.find_api_key(&k2.key_hash).await.unwrap().unwrap().revoked_at.is_some(), "scope revoke");
-    assert!(ports.api_keys.find_api_key(&k3.key_hash).await.unwrap().unwrap().revoked_at.is_none(), "others untouched");
+    ports
+        .api_keys
+        .revoke_api_keys_of(&a.id, &alice.id, ApiKeyScope::Ai, now())
+        .await
+        .unwrap();
+    assert!(
+        ports
+            .api_keys
+            .find_api_key(&k2.key_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some(),
+        "scope revoke"
+    );
+    assert!(
+        ports
+            .api_keys
+            .find_api_key(&k3.key_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none(),
+        "others untouched"
+    );
 }
 
 pub async fn invites(ports: &AuthPorts) {
@@ -229,9 +414,41 @@ pub async fn invites(ports: &AuthPorts) {
         created_at: now(),
     };
     ports.invites.insert_invite(&invite).await.unwrap();
-    assert_eq!(ports.invites.find_invite(&invite.token_hash).await.unwrap(), Some(invite.clone()));
-    assert!(ports.invites.mark_invite_accepted(&invite.id, now()).await.unwrap(), "first accept wins");
-    assert!(!ports.invites.mark_invite_accepted(&invite.id, now()).await.unwrap(), "second accept loses");
+    assert_eq!(
+        ports.invites.find_invite(&invite.token_hash).await.unwrap(),
+        Some(invite.clone())
+    );
+    assert!(
+        ports
+            .invites
+            .mark_invite_accepted(&t.id, &invite.id, now())
+            .await
+            .unwrap(),
+        "first accept wins"
+    );
+    assert!(
+        !ports
+            .invites
+            .mark_invite_accepted(&t.id, &invite.id, now())
+            .await
+            .unwrap(),
+        "second accept loses"
+    );
+    let (other, _) = seeded(ports).await;
+    let second = Invite {
+        id: id(),
+        token_hash: id(),
+        ..invite
+    };
+    ports.invites.insert_invite(&second).await.unwrap();
+    assert!(
+        !ports
+            .invites
+            .mark_invite_accepted(&other.id, &second.id, now())
+            .await
+            .unwrap(),
+        "another tenant cannot accept the invite"
+    );
 }
 
 pub async fn one_time_tokens(ports: &AuthPorts) {
@@ -257,15 +474,27 @@ pub async fn one_time_tokens(ports: &AuthPorts) {
         .expect("consumed once");
     assert_eq!(consumed.payload, fresh.payload);
     assert_eq!(
-        ports.one_time.consume_one_time(&fresh.token_hash, OneTimePurpose::PasswordReset, now()).await.unwrap(),
+        ports
+            .one_time
+            .consume_one_time(&fresh.token_hash, OneTimePurpose::PasswordReset, now())
+            .await
+            .unwrap(),
         None,
         "single use"
     );
 
-    let stale = OneTimeToken { token_hash: id(), expires_at: now() - Duration::seconds(1), ..fresh };
+    let stale = OneTimeToken {
+        token_hash: id(),
+        expires_at: now() - Duration::seconds(1),
+        ..fresh
+    };
     ports.one_time.insert_one_time(&stale).await.unwrap();
     assert_eq!(
-        ports.one_time.consume_one_time(&stale.token_hash, OneTimePurpose::PasswordReset, now()).await.unwrap(),
+        ports
+            .one_time
+            .consume_one_time(&stale.token_hash, OneTimePurpose::PasswordReset, now())
+            .await
+            .unwrap(),
         None,
         "expired tokens are not consumed"
     );
@@ -283,11 +512,31 @@ pub async fn teams_and_templates(ports: &AuthPorts) {
         created_at: now(),
     };
     ports.teams.insert_team(&team).await.unwrap();
-    let dup = Team { id: id(), ..team.clone() };
-    assert!(matches!(ports.teams.insert_team(&dup).await, Err(AuthError::AlreadyExists(_))), "team name unique");
-    assert_eq!(ports.teams.get_team(&a.id, &team.id).await.unwrap(), Some(team.clone()));
-    assert_eq!(ports.teams.get_team(&b.id, &team.id).await.unwrap(), None, "other tenant sees nothing");
-    assert_eq!(ports.teams.list_teams(&b.id).await.unwrap(), vec![], "list per tenant");
+    let dup = Team {
+        id: id(),
+        ..team.clone()
+    };
+    assert!(
+        matches!(
+            ports.teams.insert_team(&dup).await,
+            Err(AuthError::AlreadyExists(_))
+        ),
+        "team name unique"
+    );
+    assert_eq!(
+        ports.teams.get_team(&a.id, &team.id).await.unwrap(),
+        Some(team.clone())
+    );
+    assert_eq!(
+        ports.teams.get_team(&b.id, &team.id).await.unwrap(),
+        None,
+        "other tenant sees nothing"
+    );
+    assert_eq!(
+        ports.teams.list_teams(&b.id).await.unwrap(),
+        vec![],
+        "list per tenant"
+    );
 
     let template = PermissionTemplate {
         id: id(),
@@ -297,8 +546,34 @@ pub async fn teams_and_templates(ports: &AuthPorts) {
         permissions: PermissionSet::parse_all(&["entities:read", "ai:use"]).unwrap(),
         created_at: now(),
     };
-    ports.teams.insert_permission_template(&template).await.unwrap();
-    assert_eq!(ports.teams.get_permission_template(&a.id, &template.id).await.unwrap(), Some(template.clone()));
-    assert_eq!(ports.teams.get_permission_template(&b.id, &template.id).await.unwrap(), None);
-    assert_eq!(ports.teams.list_permission_templates(&a.id).await.unwrap().len(), 1);
+    ports
+        .teams
+        .insert_permission_template(&template)
+        .await
+        .unwrap();
+    assert_eq!(
+        ports
+            .teams
+            .get_permission_template(&a.id, &template.id)
+            .await
+            .unwrap(),
+        Some(template.clone())
+    );
+    assert_eq!(
+        ports
+            .teams
+            .get_permission_template(&b.id, &template.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        ports
+            .teams
+            .list_permission_templates(&a.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

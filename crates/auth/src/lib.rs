@@ -38,5 +38,5 @@ pub use error::AuthError;
 pub use models::*;
 pub use permissions::{Permission, PermissionSet};
 pub use ports::AuthPorts;
-pub use service::{AuthService, Principal, Credential, SessionTokens};
+pub use service::{AuthService, Credential, Principal, SessionTokens};
 pub use tokens::TokenSettings;

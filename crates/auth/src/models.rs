@@ -90,7 +90,10 @@ impl EmailAddress {
         if valid {
             Ok(Self(email))
         } else {
-            Err(AuthError::Invalid(format!("invalid e-mail address: '{}'", raw.trim())))
+            Err(AuthError::Invalid(format!(
+                "invalid e-mail address: '{}'",
+                raw.trim()
+            )))
         }
     }
 
@@ -219,7 +222,9 @@ impl ApiKeyScope {
         match raw {
             "api" => Ok(ApiKeyScope::Api),
             "ai" => Ok(ApiKeyScope::Ai),
-            other => Err(AuthError::Invalid(format!("unknown API key scope '{other}'"))),
+            other => Err(AuthError::Invalid(format!(
+                "unknown API key scope '{other}'"
+            ))),
         }
     }
 }
@@ -368,8 +373,15 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(EmailAddress::parse(" Ann@Example.COM ").expect("valid").as_str(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@@x.io", "a@x."] {
+        assert_eq!(
+            EmailAddress::parse(" Ann@Example.COM ")
+                .expect("valid")
+                .as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@@x.io", "a@x.",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -90,8 +90,16 @@ mod tests {
     async fn hash_then_verify() {
         let phc = hash("correct horse".into()).await.expect("hash");
         assert!(phc.starts_with("$argon2id$"));
-        assert!(verify("correct horse".into(), Some(phc.clone())).await.expect("verify"));
-        assert!(!verify("wrong horse".into(), Some(phc)).await.expect("verify"));
+        assert!(
+            verify("correct horse".into(), Some(phc.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify("wrong horse".into(), Some(phc))
+                .await
+                .expect("verify")
+        );
         assert!(!verify("anything".into(), None).await.expect("verify"));
     }
 

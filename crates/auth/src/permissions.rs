@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn template_narrows_but_never_raises() {
-        let template = PermissionSet::parse_all(&["entities:read", "billing:manage"]).expect("valid");
+        let template =
+            PermissionSet::parse_all(&["entities:read", "billing:manage"]).expect("valid");
         let effective = PermissionSet::for_role(Role::Editor).intersect(&template);
         assert_eq!(effective.names(), vec!["entities:read"]);
     }

@@ -91,8 +91,12 @@ pub trait ApiKeyRepository: Send + Sync {
     ) -> AuthResult<Vec<ApiKey>>;
     /// Revokes one key of the tenant. MUST return `NotFound` when the key
     /// does not exist in this tenant or is already revoked.
-    async fn revoke_api_key(&self, tenant: &TenantId, id: &str, at: DateTime<Utc>)
-    -> AuthResult<()>;
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> AuthResult<()>;
     /// Revokes every live key of `user` in `tenant` with the given scope.
     async fn revoke_api_keys_of(
         &self,
@@ -111,9 +115,14 @@ pub trait InviteRepository: Send + Sync {
     async fn insert_invite(&self, invite: &Invite) -> AuthResult<()>;
     /// The invite with this token hash, if any (accepted or not).
     async fn find_invite(&self, token_hash: &str) -> AuthResult<Option<Invite>>;
-    /// Marks an invite accepted. MUST be atomic: `true` only for the call
-    /// that changed it.
-    async fn mark_invite_accepted(&self, id: &str, at: DateTime<Utc>) -> AuthResult<bool>;
+    /// Marks an invite of `tenant` accepted. MUST be atomic: `true` only for
+    /// the call that changed it.
+    async fn mark_invite_accepted(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> AuthResult<bool>;
 }
 
 /// Tenant-less single-use tokens (password reset, OAuth state).

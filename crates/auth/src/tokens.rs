@@ -228,7 +228,10 @@ mod tests {
     #[test]
     fn rejects_future_nbf() {
         let s = settings();
-        assert!(s.verify(&token_at(&s, Utc::now() + Duration::minutes(5))).is_err());
+        assert!(
+            s.verify(&token_at(&s, Utc::now() + Duration::minutes(5)))
+                .is_err()
+        );
     }
 
     #[test]

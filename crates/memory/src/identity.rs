@@ -36,7 +36,9 @@ impl MemoryIdentityStore {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -60,15 +62,26 @@ impl UserRepository for MemoryIdentityStore {
     }
 
     async fn find_user_by_email(&self, email: &EmailAddress) -> AuthResult<Option<User>> {
-        Ok(self.state().users.values().find(|u| u.email == *email).cloned())
+        Ok(self
+            .state()
+            .users
+            .values()
+            .find(|u| u.email == *email)
+            .cloned())
     }
 
     async fn update_user(&self, user: &User) -> AuthResult<()> {
         let mut s = self.state();
-        if s.users.values().any(|u| u.email == user.email && u.id != user.id) {
+        if s.users
+            .values()
+            .any(|u| u.email == user.email && u.id != user.id)
+        {
             return Err(exists("user with this e-mail"));
         }
-        let slot = s.users.get_mut(&user.id).ok_or(AuthError::NotFound("user"))?;
+        let slot = s
+            .users
+            .get_mut(&user.id)
+            .ok_or(AuthError::NotFound("user"))?;
         *slot = user.clone();
         Ok(())
     }
@@ -100,10 +113,16 @@ impl TenantRepository for MemoryIdentityStore {
 
     async fn update_tenant(&self, tenant: &Tenant) -> AuthResult<()> {
         let mut s = self.state();
-        if s.tenants.values().any(|t| t.slug == tenant.slug && t.id != tenant.id) {
+        if s.tenants
+            .values()
+            .any(|t| t.slug == tenant.slug && t.id != tenant.id)
+        {
             return Err(exists("tenant with this slug"));
         }
-        let slot = s.tenants.get_mut(&tenant.id).ok_or(AuthError::NotFound("tenant"))?;
+        let slot = s
+            .tenants
+            .get_mut(&tenant.id)
+            .ok_or(AuthError::NotFound("tenant"))?;
         *slot = tenant.clone();
         Ok(())
     }
@@ -120,7 +139,11 @@ impl TenantRepository for MemoryIdentityStore {
         Ok(())
     }
 
-    async fn get_membership(&self, tenant: &TenantId, user: &UserId) -> AuthResult<Option<Membership>> {
+    async fn get_membership(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> AuthResult<Option<Membership>> {
         Ok(self
             .state()
             .memberships
@@ -130,11 +153,23 @@ impl TenantRepository for MemoryIdentityStore {
     }
 
     async fn list_memberships(&self, tenant: &TenantId) -> AuthResult<Vec<Membership>> {
-        Ok(self.state().memberships.iter().filter(|m| m.tenant_id == *tenant).cloned().collect())
+        Ok(self
+            .state()
+            .memberships
+            .iter()
+            .filter(|m| m.tenant_id == *tenant)
+            .cloned()
+            .collect())
     }
 
     async fn memberships_of_user(&self, user: &UserId) -> AuthResult<Vec<Membership>> {
-        Ok(self.state().memberships.iter().filter(|m| m.user_id == *user).cloned().collect())
+        Ok(self
+            .state()
+            .memberships
+            .iter()
+            .filter(|m| m.user_id == *user)
+            .cloned()
+            .collect())
     }
 
     async fn update_membership(&self, membership: &Membership) -> AuthResult<()> {
@@ -151,7 +186,8 @@ impl TenantRepository for MemoryIdentityStore {
     async fn delete_membership(&self, tenant: &TenantId, user: &UserId) -> AuthResult<()> {
         let mut s = self.state();
         let before = s.memberships.len();
-        s.memberships.retain(|m| !(m.tenant_id == *tenant && m.user_id == *user));
+        s.memberships
+            .retain(|m| !(m.tenant_id == *tenant && m.user_id == *user));
         if s.memberships.len() == before {
             return Err(AuthError::NotFound("membership"));
         }
@@ -167,12 +203,21 @@ impl SessionRepository for MemoryIdentityStore {
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> AuthResult<Option<RefreshToken>> {
-        Ok(self.state().refresh_tokens.iter().find(|t| t.token_hash == token_hash).cloned())
+        Ok(self
+            .state()
+            .refresh_tokens
+            .iter()
+            .find(|t| t.token_hash == token_hash)
+            .cloned())
     }
 
     async fn mark_refresh_token_used(&self, id: &str, at: DateTime<Utc>) -> AuthResult<bool> {
         let mut s = self.state();
-        match s.refresh_tokens.iter_mut().find(|t| t.id == id && t.used_at.is_none()) {
+        match s
+            .refresh_tokens
+            .iter_mut()
+            .find(|t| t.id == id && t.used_at.is_none())
+        {
             Some(token) => {
                 token.used_at = Some(at);
                 Ok(true)
@@ -183,7 +228,11 @@ impl SessionRepository for MemoryIdentityStore {
 
     async fn revoke_family(&self, family_id: &str, at: DateTime<Utc>) -> AuthResult<()> {
         let mut s = self.state();
-        for token in s.refresh_tokens.iter_mut().filter(|t| t.family_id == family_id) {
+        for token in s
+            .refresh_tokens
+            .iter_mut()
+            .filter(|t| t.family_id == family_id)
+        {
             token.revoked_at.get_or_insert(at);
         }
         Ok(())
@@ -206,10 +255,19 @@ impl ApiKeyRepository for MemoryIdentityStore {
     }
 
     async fn find_api_key(&self, key_hash: &str) -> AuthResult<Option<ApiKey>> {
-        Ok(self.state().api_keys.iter().find(|k| k.key_hash == key_hash).cloned())
+        Ok(self
+            .state()
+            .api_keys
+            .iter()
+            .find(|k| k.key_hash == key_hash)
+            .cloned())
     }
 
-    async fn list_api_keys(&self, tenant: &TenantId, user: Option<&UserId>) -> AuthResult<Vec<ApiKey>> {
+    async fn list_api_keys(
+        &self,
+        tenant: &TenantId,
+        user: Option<&UserId>,
+    ) -> AuthResult<Vec<ApiKey>> {
         let mut keys: Vec<ApiKey> = self
             .state()
             .api_keys
@@ -217,11 +275,16 @@ impl ApiKeyRepository for MemoryIdentityStore {
             .filter(|k| k.tenant_id == *tenant && user.is_none_or(|u| k.user_id == *u))
             .cloned()
             .collect();
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
         Ok(keys)
     }
 
-    async fn revoke_api_key(&self, tenant: &TenantId, id: &str, at: DateTime<Utc>) -> AuthResult<()> {
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> AuthResult<()> {
         let mut s = self.state();
         let key = s
             .api_keys
@@ -241,7 +304,10 @@ impl ApiKeyRepository for MemoryIdentityStore {
     ) -> AuthResult<()> {
         let mut s = self.state();
         for key in s.api_keys.iter_mut().filter(|k| {
-            k.tenant_id == *tenant && k.user_id == *user && k.scope == scope && k.revoked_at.is_none()
+            k.tenant_id == *tenant
+                && k.user_id == *user
+                && k.scope == scope
+                && k.revoked_at.is_none()
         }) {
             key.revoked_at = Some(at);
         }
@@ -257,12 +323,26 @@ impl InviteRepository for MemoryIdentityStore {
     }
 
     async fn find_invite(&self, token_hash: &str) -> AuthResult<Option<Invite>> {
-        Ok(self.state().invites.iter().find(|i| i.token_hash == token_hash).cloned())
+        Ok(self
+            .state()
+            .invites
+            .iter()
+            .find(|i| i.token_hash == token_hash)
+            .cloned())
     }
 
-    async fn mark_invite_accepted(&self, id: &str, at: DateTime<Utc>) -> AuthResult<bool> {
+    async fn mark_invite_accepted(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> AuthResult<bool> {
         let mut s = self.state();
-        match s.invites.iter_mut().find(|i| i.id == id && i.accepted_at.is_none()) {
+        match s
+            .invites
+            .iter_mut()
+            .find(|i| i.tenant_id == *tenant && i.id == id && i.accepted_at.is_none())
+        {
             Some(invite) => {
                 invite.accepted_at = Some(at);
                 Ok(true)
@@ -305,7 +385,10 @@ impl OneTimeTokenStore for MemoryIdentityStore {
 impl TeamRepository for MemoryIdentityStore {
     async fn insert_team(&self, team: &Team) -> AuthResult<()> {
         let mut s = self.state();
-        if s.teams.iter().any(|t| t.tenant_id == team.tenant_id && t.name == team.name) {
+        if s.teams
+            .iter()
+            .any(|t| t.tenant_id == team.tenant_id && t.name == team.name)
+        {
             return Err(exists("team"));
         }
         s.teams.push(team.clone());
@@ -313,32 +396,63 @@ impl TeamRepository for MemoryIdentityStore {
     }
 
     async fn list_teams(&self, tenant: &TenantId) -> AuthResult<Vec<Team>> {
-        let mut teams: Vec<Team> = self.state().teams.iter().filter(|t| t.tenant_id == *tenant).cloned().collect();
+        let mut teams: Vec<Team> = self
+            .state()
+            .teams
+            .iter()
+            .filter(|t| t.tenant_id == *tenant)
+            .cloned()
+            .collect();
         teams.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(teams)
     }
 
     async fn get_team(&self, tenant: &TenantId, id: &str) -> AuthResult<Option<Team>> {
-        Ok(self.state().teams.iter().find(|t| t.tenant_id == *tenant && t.id == id).cloned())
+        Ok(self
+            .state()
+            .teams
+            .iter()
+            .find(|t| t.tenant_id == *tenant && t.id == id)
+            .cloned())
     }
 
     async fn insert_permission_template(&self, template: &PermissionTemplate) -> AuthResult<()> {
         let mut s = self.state();
-        if s.templates.iter().any(|t| t.tenant_id == template.tenant_id && t.name == template.name) {
+        if s.templates
+            .iter()
+            .any(|t| t.tenant_id == template.tenant_id && t.name == template.name)
+        {
             return Err(exists("permission template"));
         }
         s.templates.push(template.clone());
         Ok(())
     }
 
-    async fn list_permission_templates(&self, tenant: &TenantId) -> AuthResult<Vec<PermissionTemplate>> {
-        let mut templates: Vec<PermissionTemplate> =
-            self.state().templates.iter().filter(|t| t.tenant_id == *tenant).cloned().collect();
+    async fn list_permission_templates(
+        &self,
+        tenant: &TenantId,
+    ) -> AuthResult<Vec<PermissionTemplate>> {
+        let mut templates: Vec<PermissionTemplate> = self
+            .state()
+            .templates
+            .iter()
+            .filter(|t| t.tenant_id == *tenant)
+            .cloned()
+            .collect();
         templates.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(templates)
     }
 
-    async fn get_permission_template(&self, tenant: &TenantId, id: &str) -> AuthResult<Option<PermissionTemplate>> {
-        Ok(self.state().templates.iter().find(|t| t.tenant_id == *tenant && t.id == id).cloned())
+    async fn get_permission_template(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> AuthResult<Option<PermissionTemplate>> {
+        Ok(self
+            .state()
+            .templates
+            .iter()
+            .find(|t| t.tenant_id == *tenant && t.id == id)
+            .cloned())
     }
 }

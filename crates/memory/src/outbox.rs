@@ -23,7 +23,10 @@ impl RecordingOutbox {
 #[async_trait]
 impl Outbox for RecordingOutbox {
     async fn send(&self, email: &OutgoingEmail) -> AuthResult<()> {
-        self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(email.clone());
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(email.clone());
         Ok(())
     }
 }

@@ -6,6 +6,9 @@ use studiobrain_memory::{MemoryIdentityStore, RecordingOutbox};
 
 #[tokio::test]
 async fn memory_store_honours_identity_contract() {
-    let ports = AuthPorts::from_store(Arc::new(MemoryIdentityStore::new()), Arc::new(RecordingOutbox::default()));
+    let ports = AuthPorts::from_store(
+        Arc::new(MemoryIdentityStore::new()),
+        Arc::new(RecordingOutbox::default()),
+    );
     studiobrain_auth::contract::run_all(&ports).await;
 }

@@ -48,7 +48,11 @@ pub fn slugify(name: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-');
-    if slug.is_empty() { "studio".to_owned() } else { slug.chars().take(48).collect() }
+    if slug.is_empty() {
+        "studio".to_owned()
+    } else {
+        slug.chars().take(48).collect()
+    }
 }
 
 impl AuthService {
@@ -61,25 +65,43 @@ impl AuthService {
         let email = EmailAddress::parse(&input.email)?;
         password::check_policy(&input.password)?;
         if self.ports.users.find_user_by_email(&email).await?.is_some() {
-            return Err(AuthError::AlreadyExists("an account with this e-mail already exists".into()));
+            return Err(AuthError::AlreadyExists(
+                "an account with this e-mail already exists".into(),
+            ));
         }
-        let display_name = clean_name(input.display_name.as_deref())
-            .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+        let display_name = clean_name(input.display_name.as_deref()).unwrap_or_else(|| {
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("user")
+                .to_owned()
+        });
         let tenant_name = clean_name(input.tenant_name.as_deref())
             .unwrap_or_else(|| format!("{display_name}'s studio"));
         let tenant_id =
             TenantId::parse(self.ids.new_id()).map_err(|err| AuthError::Unexpected(err.into()))?;
         let tenant = self.create_tenant_record(tenant_id, &tenant_name).await?;
-        let user = self.create_user_record(email, display_name, &input.password).await?;
+        let user = self
+            .create_user_record(email, display_name, &input.password)
+            .await?;
         let membership = self.add_member(&tenant.id, &user.id, Role::Owner).await?;
         let session = self.open_session(user, &membership).await?;
         Ok(NewAccount { tenant, session })
     }
 
     /// Creates the tenant row with a unique slug derived from `name`.
-    pub(crate) async fn create_tenant_record(&self, id: TenantId, name: &str) -> AuthResult<Tenant> {
+    pub(crate) async fn create_tenant_record(
+        &self,
+        id: TenantId,
+        name: &str,
+    ) -> AuthResult<Tenant> {
         let tenant = Tenant {
-            slug: format!("{}-{}", slugify(name), &id.as_str()[id.as_str().len().saturating_sub(6)..]),
+            slug: format!(
+                "{}-{}",
+                slugify(name),
+                &id.as_str()[id.as_str().len().saturating_sub(6)..]
+            ),
             id,
             name: name.to_owned(),
             plan: "free".to_owned(),
@@ -162,9 +184,16 @@ impl AuthService {
                 .await?;
         }
         if self.ports.users.find_user_by_email(&email).await?.is_some() {
-            return Err(AuthError::AlreadyExists("an account with this e-mail already exists".into()));
+            return Err(AuthError::AlreadyExists(
+                "an account with this e-mail already exists".into(),
+            ));
         }
-        let name = email.as_str().split('@').next().unwrap_or("user").to_owned();
+        let name = email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("user")
+            .to_owned();
         let user = self.create_user_record(email, name, plain_password).await?;
         self.add_member(tenant, &user.id, role).await?;
         Ok(user)
@@ -179,7 +208,12 @@ impl AuthService {
     pub async fn bootstrap_local_owner(&self, email: &str) -> AuthResult<Option<String>> {
         let local = TenantId::local();
         if self.ports.tenants.get_tenant(&local).await?.is_some()
-            && !self.ports.tenants.list_memberships(&local).await?.is_empty()
+            && !self
+                .ports
+                .tenants
+                .list_memberships(&local)
+                .await?
+                .is_empty()
         {
             return Ok(None);
         }
@@ -211,12 +245,18 @@ impl AuthService {
         }
         self.replace_password(&user.id, new_password).await?;
         let user = self.user_or_not_found(&principal.user_id).await?;
-        let membership = self.active_membership(&principal.tenant_id, &user.id).await?;
+        let membership = self
+            .active_membership(&principal.tenant_id, &user.id)
+            .await?;
         self.open_session(user, &membership).await
     }
 
     /// Stores a new password hash and revokes every token of the user.
-    pub(crate) async fn replace_password(&self, user: &UserId, new_password: &str) -> AuthResult<()> {
+    pub(crate) async fn replace_password(
+        &self,
+        user: &UserId,
+        new_password: &str,
+    ) -> AuthResult<()> {
         let hash = password::hash(new_password.to_owned()).await?;
         let mut account = self.user_or_not_found(user).await?;
         account.password_hash = Some(hash);
@@ -275,7 +315,11 @@ impl AuthService {
         let consumed = self
             .ports
             .one_time
-            .consume_one_time(&hash_token(token), OneTimePurpose::PasswordReset, self.clock.now())
+            .consume_one_time(
+                &hash_token(token),
+                OneTimePurpose::PasswordReset,
+                self.clock.now(),
+            )
             .await?
             .ok_or_else(|| AuthError::Invalid("reset token is invalid or expired".into()))?;
         let user_id = consumed
@@ -301,7 +345,10 @@ impl AuthService {
     ) -> AuthResult<(Invite, String)> {
         principal.require(Permission::UsersManage)?;
         if !principal.role.at_least(role) {
-            return Err(AuthError::Forbidden(format!("cannot invite with a role above your own ({})", principal.role)));
+            return Err(AuthError::Forbidden(format!(
+                "cannot invite with a role above your own ({})",
+                principal.role
+            )));
         }
         let email = EmailAddress::parse(email)?;
         let token = random_token();
@@ -369,7 +416,9 @@ impl AuthService {
         let invite = self.validate_invite(token).await?;
         let user = match self.ports.users.find_user_by_email(&invite.email).await? {
             Some(existing) => {
-                if !password::verify(plain_password.to_owned(), existing.password_hash.clone()).await? {
+                if !password::verify(plain_password.to_owned(), existing.password_hash.clone())
+                    .await?
+                {
                     return Err(AuthError::Unauthenticated);
                 }
                 existing
@@ -377,18 +426,40 @@ impl AuthService {
             None => {
                 password::check_policy(plain_password)?;
                 let name = clean_name(display_name).unwrap_or_else(|| {
-                    invite.email.as_str().split('@').next().unwrap_or("user").to_owned()
+                    invite
+                        .email
+                        .as_str()
+                        .split('@')
+                        .next()
+                        .unwrap_or("user")
+                        .to_owned()
                 });
-                self.create_user_record(invite.email.clone(), name, plain_password).await?
+                self.create_user_record(invite.email.clone(), name, plain_password)
+                    .await?
             }
         };
-        if self.ports.tenants.get_membership(&invite.tenant_id, &user.id).await?.is_some() {
-            return Err(AuthError::AlreadyExists("already a member of this tenant".into()));
+        if self
+            .ports
+            .tenants
+            .get_membership(&invite.tenant_id, &user.id)
+            .await?
+            .is_some()
+        {
+            return Err(AuthError::AlreadyExists(
+                "already a member of this tenant".into(),
+            ));
         }
-        if !self.ports.invites.mark_invite_accepted(&invite.id, self.clock.now()).await? {
+        if !self
+            .ports
+            .invites
+            .mark_invite_accepted(&invite.tenant_id, &invite.id, self.clock.now())
+            .await?
+        {
             return Err(AuthError::NotFound("invite"));
         }
-        let membership = self.add_member(&invite.tenant_id, &user.id, invite.role).await?;
+        let membership = self
+            .add_member(&invite.tenant_id, &user.id, invite.role)
+            .await?;
         self.open_session(user, &membership).await
     }
 }

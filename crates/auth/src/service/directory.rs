@@ -2,8 +2,8 @@
 //! Every lookup is confined to the caller's tenant; a user, team or template
 //! of another tenant is reported as not found.
 
-use super::{AuthService, Principal};
 use super::account::clean_name;
+use super::{AuthService, Principal};
 use crate::error::{AuthError, AuthResult};
 use crate::models::*;
 use crate::password;
@@ -42,7 +42,11 @@ impl AuthService {
     /// [`AuthError::Forbidden`] without `users:manage`.
     pub async fn list_members(&self, principal: &Principal) -> AuthResult<Vec<MemberView>> {
         principal.require(Permission::UsersManage)?;
-        let memberships = self.ports.tenants.list_memberships(&principal.tenant_id).await?;
+        let memberships = self
+            .ports
+            .tenants
+            .list_memberships(&principal.tenant_id)
+            .await?;
         let mut members = Vec::with_capacity(memberships.len());
         for membership in memberships {
             if let Some(user) = self.ports.users.get_user(&membership.user_id).await? {
@@ -81,7 +85,9 @@ impl AuthService {
         principal.require(Permission::UsersManage)?;
         let member = self.member_view(&principal.tenant_id, id).await?;
         if member.membership.role == Role::Owner && principal.role != Role::Owner {
-            return Err(AuthError::Forbidden("only an owner may change an owner".into()));
+            return Err(AuthError::Forbidden(
+                "only an owner may change an owner".into(),
+            ));
         }
         Ok(member)
     }
@@ -96,7 +102,9 @@ impl AuthService {
             .filter(|m| m.role == Role::Owner && m.is_active && m.user_id != *leaving)
             .count();
         if owners == 0 {
-            return Err(AuthError::Invalid("a tenant must keep at least one active owner".into()));
+            return Err(AuthError::Invalid(
+                "a tenant must keep at least one active owner".into(),
+            ));
         }
         Ok(())
     }
@@ -114,10 +122,15 @@ impl AuthService {
         id: &UserId,
         update: UserUpdate,
     ) -> AuthResult<MemberView> {
-        let MemberView { mut user, mut membership } = self.managed_member(principal, id).await?;
+        let MemberView {
+            mut user,
+            mut membership,
+        } = self.managed_member(principal, id).await?;
         if let Some(role) = update.role {
             if !principal.role.at_least(role) {
-                return Err(AuthError::Forbidden("cannot grant a role above your own".into()));
+                return Err(AuthError::Forbidden(
+                    "cannot grant a role above your own".into(),
+                ));
             }
             if membership.role == Role::Owner && role != Role::Owner {
                 self.ensure_other_owner(&principal.tenant_id, id).await?;
@@ -130,7 +143,9 @@ impl AuthService {
                     .teams
                     .get_permission_template(&principal.tenant_id, template_id)
                     .await?
-                    .ok_or_else(|| AuthError::Invalid(format!("unknown permission template '{template_id}'")))?;
+                    .ok_or_else(|| {
+                        AuthError::Invalid(format!("unknown permission template '{template_id}'"))
+                    })?;
             }
             membership.permission_template_id = template;
         }
@@ -172,7 +187,10 @@ impl AuthService {
         if member.membership.role == Role::Owner {
             self.ensure_other_owner(&principal.tenant_id, id).await?;
         }
-        self.ports.tenants.delete_membership(&principal.tenant_id, id).await?;
+        self.ports
+            .tenants
+            .delete_membership(&principal.tenant_id, id)
+            .await?;
         self.revoke_all_tokens(id).await?;
         if self.ports.tenants.memberships_of_user(id).await?.is_empty() {
             self.ports.users.delete_user(id).await?;
@@ -214,7 +232,10 @@ impl AuthService {
                 TIERS.join(", ")
             )));
         }
-        let MemberView { user, mut membership } = self.managed_member(principal, id).await?;
+        let MemberView {
+            user,
+            mut membership,
+        } = self.managed_member(principal, id).await?;
         membership.subscription_tier = tier.to_owned();
         self.ports.tenants.update_membership(&membership).await?;
         Ok(MemberView { user, membership })
@@ -228,9 +249,11 @@ impl AuthService {
         principal.require(Permission::SettingsManage)?;
         let name = clean_name(Some(name))
             .ok_or_else(|| AuthError::Invalid("tenant name must not be empty".into()))?;
-        let id = TenantId::parse(self.ids.new_id()).map_err(|err| AuthError::Unexpected(err.into()))?;
+        let id =
+            TenantId::parse(self.ids.new_id()).map_err(|err| AuthError::Unexpected(err.into()))?;
         let tenant = self.create_tenant_record(id, &name).await?;
-        self.add_member(&tenant.id, &principal.user_id, Role::Owner).await?;
+        self.add_member(&tenant.id, &principal.user_id, Role::Owner)
+            .await?;
         Ok(tenant)
     }
 
@@ -294,8 +317,16 @@ impl AuthService {
         let name = clean_name(Some(name))
             .ok_or_else(|| AuthError::Invalid("team name must not be empty".into()))?;
         for member in &member_ids {
-            if self.ports.tenants.get_membership(&principal.tenant_id, member).await?.is_none() {
-                return Err(AuthError::Invalid(format!("user '{member}' is not a member of this tenant")));
+            if self
+                .ports
+                .tenants
+                .get_membership(&principal.tenant_id, member)
+                .await?
+                .is_none()
+            {
+                return Err(AuthError::Invalid(format!(
+                    "user '{member}' is not a member of this tenant"
+                )));
             }
         }
         let team = Team {
@@ -353,7 +384,10 @@ impl AuthService {
             permissions: PermissionSet::parse_all(permissions)?,
             created_at: self.clock.now(),
         };
-        self.ports.teams.insert_permission_template(&template).await?;
+        self.ports
+            .teams
+            .insert_permission_template(&template)
+            .await?;
         Ok(template)
     }
 
@@ -365,7 +399,10 @@ impl AuthService {
         &self,
         principal: &Principal,
     ) -> AuthResult<Vec<PermissionTemplate>> {
-        self.ports.teams.list_permission_templates(&principal.tenant_id).await
+        self.ports
+            .teams
+            .list_permission_templates(&principal.tenant_id)
+            .await
     }
 
     /// Tenants the caller belongs to, with the role in each.

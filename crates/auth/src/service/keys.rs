@@ -32,17 +32,24 @@ impl AuthService {
         role: Option<Role>,
     ) -> AuthResult<CreatedApiKey> {
         if !matches!(principal.credential, super::Credential::Session { .. }) {
-            return Err(AuthError::Forbidden("API keys cannot create API keys".into()));
+            return Err(AuthError::Forbidden(
+                "API keys cannot create API keys".into(),
+            ));
         }
         let role = role.unwrap_or(principal.role);
         if !principal.role.at_least(role) {
-            return Err(AuthError::Forbidden("an API key cannot have a role above your own".into()));
+            return Err(AuthError::Forbidden(
+                "an API key cannot have a role above your own".into(),
+            ));
         }
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
-            return Err(AuthError::Invalid("key name must be 1 to 100 characters".into()));
+            return Err(AuthError::Invalid(
+                "key name must be 1 to 100 characters".into(),
+            ));
         }
-        self.mint_key(principal, &principal.user_id, name, role, ApiKeyScope::Api).await
+        self.mint_key(principal, &principal.user_id, name, role, ApiKeyScope::Api)
+            .await
     }
 
     async fn mint_key(
@@ -75,8 +82,12 @@ impl AuthService {
     /// # Errors
     /// Storage failures.
     pub async fn list_api_keys(&self, principal: &Principal) -> AuthResult<Vec<ApiKey>> {
-        let only = (!principal.permissions.contains(Permission::UsersManage)).then_some(&principal.user_id);
-        self.ports.api_keys.list_api_keys(&principal.tenant_id, only).await
+        let only = (!principal.permissions.contains(Permission::UsersManage))
+            .then_some(&principal.user_id);
+        self.ports
+            .api_keys
+            .list_api_keys(&principal.tenant_id, only)
+            .await
     }
 
     /// Revokes a key: one's own, or any of the tenant for administrators.
@@ -137,9 +148,20 @@ impl AuthService {
             .ok_or(AuthError::NotFound("user"))?;
         self.ports
             .api_keys
-            .revoke_api_keys_of(&principal.tenant_id, user, ApiKeyScope::Ai, self.clock.now())
+            .revoke_api_keys_of(
+                &principal.tenant_id,
+                user,
+                ApiKeyScope::Ai,
+                self.clock.now(),
+            )
             .await?;
-        self.mint_key(principal, user, "AI service key", membership.role, ApiKeyScope::Ai)
-            .await
+        self.mint_key(
+            principal,
+            user,
+            "AI service key",
+            membership.role,
+            ApiKeyScope::Ai,
+        )
+        .await
     }
 }

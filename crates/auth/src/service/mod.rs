@@ -142,7 +142,9 @@ impl Principal {
         if self.role.at_least(role) {
             Ok(())
         } else {
-            Err(AuthError::Forbidden(format!("this action needs the {role} role")))
+            Err(AuthError::Forbidden(format!(
+                "this action needs the {role} role"
+            )))
         }
     }
 

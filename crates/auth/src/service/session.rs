@@ -137,7 +137,10 @@ impl AuthService {
                 .await?;
         if !first_use {
             tracing::warn!(family = %stored.family_id, "refresh token reuse: revoking family");
-            self.ports.sessions.revoke_family(&stored.family_id, now).await?;
+            self.ports
+                .sessions
+                .revoke_family(&stored.family_id, now)
+                .await?;
             return Err(AuthError::Unauthenticated);
         }
         let user = self
@@ -146,7 +149,9 @@ impl AuthService {
             .get_user(&stored.user_id)
             .await?
             .ok_or(AuthError::Unauthenticated)?;
-        let membership = self.active_membership(&stored.active_tenant_id, &user.id).await?;
+        let membership = self
+            .active_membership(&stored.active_tenant_id, &user.id)
+            .await?;
         self.issue_pair(user, &membership, stored.family_id).await
     }
 
@@ -208,7 +213,9 @@ impl AuthService {
             return Err(AuthError::Unauthenticated);
         }
         let membership = self.active_membership(&tenant_id, &user_id).await?;
-        let permissions = self.effective_permissions(&membership, membership.role).await?;
+        let permissions = self
+            .effective_permissions(&membership, membership.role)
+            .await?;
         Ok(Principal {
             user_id,
             tenant_id,
@@ -228,7 +235,9 @@ impl AuthService {
             .await?
             .filter(|k| k.revoked_at.is_none())
             .ok_or(AuthError::Unauthenticated)?;
-        let membership = self.active_membership(&stored.tenant_id, &stored.user_id).await?;
+        let membership = self
+            .active_membership(&stored.tenant_id, &stored.user_id)
+            .await?;
         // The weaker of the key's role and the member's current role.
         let role = stored.role.max(membership.role);
         let permissions = self.effective_permissions(&membership, role).await?;

@@ -1,0 +1,104 @@
+//! The HTTP error model: every error body is `{"detail": "..."}`. Domain
+//! errors map to statuses in one table ([`status_of`]); 5xx bodies are
+//! opaque and their cause is logged with the request id.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use studiobrain_auth::AuthError;
+
+/// The JSON error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Human-readable explanation.
+    pub detail: String,
+}
+
+/// An error answered over HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A domain error of the identity crate.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A plain error with an explicit status.
+    #[error("{detail}")]
+    Status {
+        /// Status to answer.
+        status: StatusCode,
+        /// Message for the client.
+        detail: String,
+    },
+}
+
+impl ApiError {
+    /// An error with the given status and message.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::Status {
+            status,
+            detail: detail.into(),
+        }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 403 Forbidden.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 503 Service Unavailable, naming what is missing.
+    pub fn not_configured(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+}
+
+/// The one table from domain error to status code.
+fn status_of(err: &AuthError) -> StatusCode {
+    match err {
+        AuthError::Invalid(_) => StatusCode::BAD_REQUEST,
+        AuthError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AuthError::NotFound(_) => StatusCode::NOT_FOUND,
+        AuthError::AlreadyExists(_) => StatusCode::CONFLICT,
+        AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        AuthError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Auth(err) => status_of(err),
+            ApiError::Status { status, .. } => *status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = ?self, "request failed");
+            "internal server error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut response = HttpResponse::build(status);
+        if let ApiError::Auth(AuthError::RateLimited(wait)) = self {
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&secs) {
+                response.insert_header((header::RETRY_AFTER, value));
+            }
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(ErrorBody { detail })
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

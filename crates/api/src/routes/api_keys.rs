@@ -1,0 +1,58 @@
+//! Contract section "Teams and Users (Admin)": `/api/api-keys`.
+
+use super::dto::{ApiKeyOut, CreatedApiKeyOut};
+use crate::error::ApiResult;
+use crate::extract::Auth;
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use studiobrain_auth::models::Role;
+use utoipa::ToSchema;
+
+/// Body of `POST /api/api-keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// Label.
+    pub name: String,
+    /// Role the key acts with; default and maximum: the caller's.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// Create an API key; the secret is in the response, once.
+#[utoipa::path(tag = "API Keys", request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKeyOut), (status = 400), (status = 403)), security(("bearer" = [])))]
+#[post("/api/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
+    let role = body.role.as_deref().map(Role::parse).transpose()?;
+    let created = state.auth.create_api_key(&auth.0, &body.name, role).await?;
+    Ok(HttpResponse::Created().json(CreatedApiKeyOut::from(created)))
+}
+
+/// The caller's keys (administrators: every key of the tenant).
+#[utoipa::path(tag = "API Keys", responses((status = 200, body = Vec<ApiKeyOut>)), security(("bearer" = [])))]
+#[get("/api/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> ApiResult<web::Json<Vec<ApiKeyOut>>> {
+    let keys = state.auth.list_api_keys(&auth.0).await?;
+    Ok(web::Json(keys.into_iter().map(ApiKeyOut::from).collect()))
+}
+
+/// Revoke a key.
+#[utoipa::path(tag = "API Keys", params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[delete("/api/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.auth.revoke_api_key(&auth.0, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

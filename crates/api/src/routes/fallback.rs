@@ -1,0 +1,84 @@
+//! The answer for requests no route matched: 405 with `Allow` when the path
+//! exists for other methods, 404 otherwise; always `{"detail"}`.
+
+use crate::error::ErrorBody;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// Path templates (`/api/users/{id}`) with their methods.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Builds the table from the OpenAPI document of the app.
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = item.methods();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// Methods allowed on `path`, if any route matches it.
+    pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(pattern, actual)| pattern.starts_with('{') || pattern == actual)
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// Extension of utoipa's path item: the HTTP methods it documents.
+trait Methods {
+    fn methods(&self) -> Vec<String>;
+}
+
+impl Methods for utoipa::openapi::PathItem {
+    fn methods(&self) -> Vec<String> {
+        [
+            ("GET", self.get.is_some()),
+            ("PUT", self.put.is_some()),
+            ("POST", self.post.is_some()),
+            ("DELETE", self.delete.is_some()),
+            ("PATCH", self.patch.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(m, _)| m.to_owned())
+        .collect()
+    }
+}
+
+/// Default service of the app.
+pub async fn not_matched(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match state.routes.allowed_methods(req.path()) {
+        Some(methods) => HttpResponse::MethodNotAllowed()
+            .insert_header(("Allow", methods.join(", ")))
+            .json(ErrorBody {
+                detail: format!("method {} is not allowed on {}", req.method(), req.path()),
+            }),
+        None => HttpResponse::NotFound().json(ErrorBody {
+            detail: format!("no route for {}", req.path()),
+        }),
+    }
+}

@@ -1,0 +1,325 @@
+//! Building and running the server. [`Application::build`] is shared by the
+//! binary and the end-to-end tests, so tests start exactly what production
+//! starts (on port 0).
+
+use crate::config::{Mode, Settings};
+use crate::error::ApiError;
+use crate::middleware::{contain_panics, json_errors, trace_requests};
+use crate::openapi::ApiDoc;
+use crate::routes::{self, fallback::RouteTable};
+use crate::state::AppState;
+use crate::storage::Storage;
+use crate::throttle::Throttle;
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, error::JsonPayloadError, web};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use studiobrain_auth::{AuthService, TokenSettings};
+use studiobrain_mail::FileOutbox;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_redoc::{Redoc, Servable};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Registers every documented route.
+fn api_routes(cfg: &mut ServiceConfig<'_>) {
+    use routes::*;
+    cfg.service(health::health)
+        .service(health::api_health)
+        .service(health::detailed)
+        .service(health::services_status)
+        .service(web_auth::web_login)
+        .service(web_auth::google_sso)
+        .service(web_auth::session)
+        .service(web_auth::select_tenant)
+        .service(account::register)
+        .service(account::login)
+        .service(account::refresh)
+        .service(account::logout)
+        .service(account::me)
+        .service(account::set_password)
+        .service(account::forgot_password)
+        .service(account::reset_password)
+        .service(account::create_invite)
+        .service(account::validate_invite)
+        .service(account::register_with_invite)
+        .service(oauth::providers)
+        .service(oauth::google_start)
+        .service(oauth::google_callback)
+        .service(oauth::microsoft_start)
+        .service(oauth::microsoft_callback)
+        .service(oauth::drive_start)
+        .service(oauth::drive_callback)
+        .service(users::list_users)
+        .service(users::current_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::delete_user)
+        .service(users::change_user_password)
+        .service(users::get_ai_key)
+        .service(users::regenerate_ai_key)
+        .service(users::get_subscription)
+        .service(users::set_subscription)
+        .service(users::send_invite)
+        .service(teams::create_team)
+        .service(teams::list_teams)
+        .service(teams::get_team)
+        .service(teams::create_permission_template)
+        .service(teams::list_permission_templates)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::revoke_api_key)
+        .service(tenants::register_tenant)
+        .service(tenants::create_tenant)
+        .service(tenants::current_tenant)
+        .service(tenants::update_tenant);
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api_routes)
+        .split_for_parts()
+        .1
+}
+
+/// Malformed JSON is 400; well-formed JSON of the wrong shape is 422;
+/// too large is 413. All with `{"detail"}`.
+fn json_error(err: JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    let (status, detail) = match &err {
+        JsonPayloadError::Deserialize(inner) if inner.is_data() => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid request body: {inner}"),
+        ),
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json".to_owned(),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            format!("malformed JSON body: {other}"),
+        ),
+    };
+    ApiError::new(status, detail).into()
+}
+
+fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("invalid path parameter: {err}"),
+    )
+    .into()
+}
+
+fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("invalid query: {err}"),
+    )
+    .into()
+}
+
+/// Reads or creates the desktop signing secret (`<data_dir>/jwt.secret`,
+/// mode 0600), so that sessions survive restarts.
+fn desktop_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("jwt.secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= studiobrain_auth::tokens::MIN_SECRET_LEN
+    {
+        return Ok(existing);
+    }
+    let secret = format!(
+        "{}{}",
+        studiobrain_auth::secrets::random_token(),
+        studiobrain_auth::secrets::random_token()
+    )
+    .into_bytes();
+    let tmp = data_dir.join(".jwt.secret.tmp");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(&secret)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(secret)
+}
+
+/// Lays out the sample project folder on first run.
+fn ensure_project_folder(project: &Path) -> anyhow::Result<()> {
+    for sub in ["_Templates", "_Rules", ".studiobrain"] {
+        std::fs::create_dir_all(project.join(sub))
+            .with_context(|| format!("creating project folder {}", project.display()))?;
+    }
+    Ok(())
+}
+
+impl Application {
+    /// Validates the settings, opens and migrates the store, bootstraps the
+    /// desktop owner, and binds the listener.
+    ///
+    /// # Errors
+    /// A setting the mode requires is missing, the database is unreachable,
+    /// or the address cannot be bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let server_settings = &settings.server;
+        std::fs::create_dir_all(&server_settings.data_dir).with_context(|| {
+            format!(
+                "creating data directory {}",
+                server_settings.data_dir.display()
+            )
+        })?;
+
+        let secret = match settings.auth.jwt_secret.expose_secret() {
+            s if !s.is_empty() => s.as_bytes().to_vec(),
+            _ => desktop_secret(&server_settings.data_dir)?,
+        };
+        let storage = Storage::open(&settings.database.url).await?;
+        if settings.database.run_migrations {
+            storage.migrate().await.context("running migrations")?;
+        }
+
+        let listener = TcpListener::bind(&server_settings.bind)
+            .with_context(|| format!("binding {}", server_settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let public_url = if server_settings.public_url.is_empty() {
+            format!("http://{}", listener.local_addr()?)
+        } else {
+            server_settings.public_url.clone()
+        };
+
+        let mut tokens = TokenSettings::new(secret);
+        tokens.access_ttl = chrono::Duration::minutes(settings.auth.access_token_minutes);
+        tokens.refresh_ttl = chrono::Duration::days(settings.auth.refresh_token_days);
+        let outbox = Arc::new(FileOutbox::new(
+            server_settings.data_dir.join("outbox"),
+            "StudioBrain <no-reply@studiobrain.local>",
+        ));
+        let auth =
+            AuthService::new(storage.auth_ports(outbox), tokens).with_public_url(&public_url);
+
+        if server_settings.mode == Mode::Desktop {
+            ensure_project_folder(&server_settings.project_dir)?;
+            if let Some(password) = auth
+                .bootstrap_local_owner(&settings.auth.local_owner_email)
+                .await?
+            {
+                // Printed once to the console, never logged or stored in clear.
+                println!(
+                    "\nStudioBrain first run: sign in at {public_url}/docs as {} with the one-time password:\n\n    {password}\n\nChange it with POST /api/auth/set-password.\n",
+                    settings.auth.local_owner_email
+                );
+            }
+        }
+
+        let state = AppState {
+            auth,
+            storage,
+            throttle: Arc::new(Throttle::new(
+                settings.auth.attempts_per_minute,
+                Duration::from_secs(60),
+            )),
+            routes: Arc::new(RouteTable::from_openapi(&openapi())),
+            settings: Arc::new(settings),
+            started_at: Instant::now(),
+        };
+        let server = Self::serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+        let shutdown = state.settings.server.shutdown_timeout_secs;
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            let settings = &data.settings.server;
+            let cors = settings
+                .cors_origins
+                .iter()
+                .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+                .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+                .allowed_headers(["authorization", "content-type", "if-match", "x-request-id"])
+                .expose_headers(["etag", "x-request-id", "retry-after"])
+                .supports_credentials()
+                .max_age(600);
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(api_routes)
+                .split_for_parts();
+            app.app_data(data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(settings.json_limit_bytes)
+                        .error_handler(json_error),
+                )
+                .app_data(web::PayloadConfig::default().limit(settings.json_limit_bytes))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
+                .service(web::redirect("/docs", "/docs/"))
+                .service(Redoc::with_url("/redoc", api))
+                .default_service(web::to(routes::fallback::not_matched))
+                .wrap(from_fn(json_errors))
+                .wrap(cors)
+                .wrap(from_fn(contain_panics))
+                .wrap(from_fn(trace_requests))
+        })
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+        Ok(server)
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get the configured
+    /// grace period.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,76 @@
+//! Per-request transactions. On PostgreSQL every transaction first switches
+//! to the `studiobrain_app` role (which row-level security applies to) and
+//! sets the `app.*` settings the policies read, all transaction-local.
+
+use crate::SqlStore;
+use crate::error::db;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use studiobrain_auth::error::AuthResult;
+use studiobrain_kernel::{TenantId, UserId};
+
+/// Which rows a transaction may see under row-level security.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    /// Tenant-less tables only (users, tenants, sessions, one-time tokens).
+    Global,
+    /// One tenant's rows.
+    Tenant(&'a TenantId),
+    /// A user's memberships across tenants (sign-in).
+    User(&'a UserId),
+    /// The API key or invite with this secret hash, before its tenant is known.
+    Hash(&'a str),
+}
+
+impl Scope<'_> {
+    /// Values of `app.tenant_id`, `app.user_id` and `app.lookup_hash`;
+    /// empty means "none".
+    fn settings(self) -> [String; 3] {
+        let mut values: [String; 3] = Default::default();
+        match self {
+            Scope::Global => {}
+            Scope::Tenant(tenant) => values[0] = tenant.as_str().to_owned(),
+            Scope::User(user) => values[1] = user.as_str().to_owned(),
+            Scope::Hash(hash) => values[2] = hash.to_owned(),
+        }
+        values
+    }
+}
+
+impl SqlStore {
+    /// Begins a transaction running in `scope`.
+    pub(crate) async fn begin(&self, scope: Scope<'_>) -> AuthResult<DatabaseTransaction> {
+        let txn = self.db.begin().await.map_err(db)?;
+        self.enter(&txn, scope).await?;
+        Ok(txn)
+    }
+
+    /// Switches an open transaction to `scope` (PostgreSQL only; SQLite has
+    /// no roles and relies on the queries' tenant filters).
+    pub(crate) async fn enter(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: Scope<'_>,
+    ) -> AuthResult<()> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(());
+        }
+        let [tenant, user, hash] = scope.settings();
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('role', 'studiobrain_app', true), \
+                    set_config('app.tenant_id', $1, true), \
+                    set_config('app.user_id', $2, true), \
+                    set_config('app.lookup_hash', $3, true)",
+            [tenant.into(), user.into(), hash.into()],
+        ))
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// Commits `txn` and hands back `value`, the result of its work.
+pub(crate) async fn commit<T>(txn: DatabaseTransaction, value: T) -> AuthResult<T> {
+    txn.commit().await.map_err(db)?;
+    Ok(value)
+}

@@ -1,0 +1,11 @@
+//! SeaORM entities, one module per table of the identity migration.
+
+pub mod api_key;
+pub mod invite;
+pub mod membership;
+pub mod one_time_token;
+pub mod permission_template;
+pub mod refresh_token;
+pub mod team;
+pub mod tenant;
+pub mod user;

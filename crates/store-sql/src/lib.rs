@@ -1,0 +1,159 @@
+//! SeaORM adapters of StudioBrain's ports for SQLite (desktop) and
+//! PostgreSQL (cloud).
+//!
+//! [`SqlStore`] implements every storage port of the identity domain. Each
+//! port call runs in its own transaction that, on PostgreSQL, first switches
+//! to the non-owning `studiobrain_app` role and sets the request's tenant
+//! context, so forced row-level security confines it even if a query forgot
+//! its tenant filter. Queries filter by tenant as well (defence in depth).
+
+mod context;
+mod entities;
+mod error;
+mod identity;
+
+use anyhow::Context as _;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use std::time::Duration;
+use studiobrain_kernel::TenantId;
+use studiobrain_migration::{Migrator, MigratorTrait};
+
+/// Tables [`SqlStore::count_rows_unfiltered_as_tenant`] accepts.
+const TENANT_TABLES: [&str; 5] = [
+    "memberships",
+    "api_keys",
+    "invites",
+    "teams",
+    "permission_templates",
+];
+
+/// A connection pool to the StudioBrain database, SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+    backend: DbBackend,
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or
+    /// `postgres://...`). SQLite databases use WAL, enforce foreign keys,
+    /// wait up to 5 s for locks and share a single connection (one writer).
+    ///
+    /// # Errors
+    /// When the URL is malformed or the database is unreachable.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let mut options = ConnectOptions::new(url);
+        options.sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            options
+                .max_connections(1)
+                .map_sqlx_sqlite_opts(|sqlite: SqliteConnectOptions| {
+                    sqlite
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(5))
+                });
+        } else {
+            options.max_connections(16);
+        }
+        let db = Database::connect(options)
+            .await
+            .with_context(|| format!("connecting to {}", redact(url)))?;
+        let backend = db.get_database_backend();
+        Ok(Self { db, backend })
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// # Errors
+    /// When a migration fails; it is rolled back where the backend allows.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.db, None)
+            .await
+            .context("running migrations")
+    }
+
+    /// Name of the latest applied migration, `None` on a fresh database.
+    ///
+    /// # Errors
+    /// When the migration table cannot be read.
+    pub async fn migration_version(&self) -> anyhow::Result<Option<String>> {
+        let applied = Migrator::get_applied_migrations(&self.db)
+            .await
+            .context("reading applied migrations")?;
+        Ok(applied.last().map(|migration| migration.name().to_owned()))
+    }
+
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        self.db.ping().await.context("pinging the database")
+    }
+
+    /// Counts every row of a tenant-owned `table` as a request of `tenant`
+    /// would see it, WITHOUT an application-level tenant filter: on
+    /// PostgreSQL only row-level security confines the count. Test support
+    /// for proving RLS.
+    ///
+    /// # Errors
+    /// For a table outside the identity schema or a database failure.
+    #[doc(hidden)]
+    pub async fn count_rows_unfiltered_as_tenant(
+        &self,
+        table: &str,
+        tenant: &TenantId,
+    ) -> anyhow::Result<i64> {
+        anyhow::ensure!(
+            TENANT_TABLES.contains(&table),
+            "unknown tenant table '{table}'"
+        );
+        let txn = self.begin(context::Scope::Tenant(tenant)).await?;
+        let row = txn
+            .query_one_raw(Statement::from_string(
+                self.backend,
+                format!("SELECT count(*) AS n FROM {table}"),
+            ))
+            .await?
+            .context("count(*) returned no row")?;
+        let count = row.try_get::<i64>("", "n")?;
+        txn.commit().await?;
+        Ok(count)
+    }
+}
+
+/// `url` without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/sb"),
+            "postgres://app:***@db:5432/sb"
+        );
+        assert_eq!(redact("postgres://app@db/sb"), "postgres://app@db/sb");
+        assert_eq!(
+            redact("sqlite://data/sb.db?mode=rwc"),
+            "sqlite://data/sb.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! The identity ports on PostgreSQL, each test in its own throw-away
+//! database: the shared contract suite, and proof that row-level security
+//! confines every tenant-owned table.
+//!
+//! Needs `STUDIOBRAIN_TEST_POSTGRES_URL` (a superuser or CREATEDB role, e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`); without it the tests are
+//! skipped, except under `CI`, where a skipped suite is a failure.
+
+mod common;
+
+use common::{LATEST_MIGRATION, ports};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+};
+use std::future::Future;
+use studiobrain_auth::AuthPorts;
+use studiobrain_auth::contract::{membership, run_all, tenant, user};
+use studiobrain_auth::models::{ApiKey, ApiKeyScope, Role, Team, Tenant, User};
+use studiobrain_kernel::TenantId;
+use studiobrain_migration::{Migrator, MigratorTrait};
+use studiobrain_store_sql::SqlStore;
+
+/// The server to test against, or `None` to skip.
+fn server_url() -> Option<String> {
+    match std::env::var("STUDIOBRAIN_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("STUDIOBRAIN_TEST_POSTGRES_URL must be set in CI")
+        }
+        Err(_) => {
+            println!("skipped: STUDIOBRAIN_TEST_POSTGRES_URL not set");
+            None
+        }
+    }
+}
+
+/// `url` pointing at database `name` instead, query string kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, q)| (base, Some(q)));
+    let authority = base.find("://").map_or(0, |scheme| scheme + 3);
+    let end = base[authority..]
+        .find('/')
+        .map_or(base.len(), |slash| authority + slash);
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}/{name}{query}", &base[..end])
+}
+
+/// Runs `test` against a migrated store on a fresh database, handing it an
+/// owner connection for catalog queries, and drops the database afterwards,
+/// whether the test passed or not.
+async fn on_fresh_database<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore, DatabaseConnection) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let Some(server) = server_url() else { return };
+    let admin = Database::connect(&server)
+        .await
+        .expect("connect to the test server");
+    let name = format!("studiobrain_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let url = with_database(&server, &name);
+    let outcome = tokio::spawn(async move {
+        let store = SqlStore::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let owner = Database::connect(&url).await.expect("owner connection");
+        test(store, owner).await;
+    })
+    .await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop database");
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Every row `sql` returns.
+async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
+    db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .expect(sql)
+}
+
+#[test]
+fn database_urls_swap_only_the_name() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/test", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u@h/test?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+}
+
+#[tokio::test]
+async fn contract_suite_passes() {
+    on_fresh_database(|store, _| async move {
+        assert_eq!(
+            store.migration_version().await.expect("version").as_deref(),
+            Some(LATEST_MIGRATION)
+        );
+        run_all(&ports(&store)).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migrations_roll_back_and_reapply() {
+    on_fresh_database(|store, owner| async move {
+        Migrator::refresh(&owner).await.expect("down then up");
+        run_all(&ports(&store)).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_tenant_table_forces_row_level_security() {
+    on_fresh_database(|_, owner| async move {
+        let tables = rows(
+            &owner,
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity \
+             FROM pg_class c \
+             JOIN pg_attribute a ON a.attrelid = c.oid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE a.attname = 'tenant_id' AND c.relkind = 'r' AND n.nspname = 'public'",
+        )
+        .await;
+        assert!(!tables.is_empty(), "tenant-owned tables exist");
+        for table in tables {
+            let name: String = table.try_get("", "relname").expect("relname");
+            let enabled: bool = table.try_get("", "relrowsecurity").expect("relrowsecurity");
+            let forced: bool = table
+                .try_get("", "relforcerowsecurity")
+                .expect("relforcerowsecurity");
+            assert!(
+                enabled && forced,
+                "{name}: RLS enabled={enabled} forced={forced}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn app_role_neither_bypasses_rls_nor_owns_tables() {
+    on_fresh_database(|_, owner| async move {
+        let role = rows(&owner, "SELECT rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'studiobrain_app'").await;
+        let [role] = role.as_slice() else { panic!("studiobrain_app exists exactly once") };
+        assert!(!role.try_get::<bool>("", "rolbypassrls").expect("rolbypassrls"), "NOBYPASSRLS");
+        assert!(!role.try_get::<bool>("", "rolcanlogin").expect("rolcanlogin"), "NOLOGIN");
+        let owned = rows(
+            &owner,
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'studiobrain_app'",
+        )
+        .await;
+        assert!(owned.is_empty(), "studiobrain_app owns no table");
+    })
+    .await;
+}
+
+/// A stored tenant with `members` members, an API key and a team per member.
+async fn populated_tenant(ports: &AuthPorts, members: usize) -> Tenant {
+    let t = tenant();
+    ports.tenants.insert_tenant(&t).await.expect("tenant");
+    for n in 0..members {
+        let u: User = user();
+        ports.users.insert_user(&u).await.expect("user");
+        ports
+            .tenants
+            .insert_membership(&membership(&t, &u, Role::Editor))
+            .await
+            .expect("membership");
+        let key = ApiKey {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: t.id.clone(),
+            user_id: u.id.clone(),
+            name: format!("key {n}"),
+            prefix: "sb_test".into(),
+            key_hash: uuid::Uuid::new_v4().to_string(),
+            role: Role::Editor,
+            scope: ApiKeyScope::Api,
+            created_at: t.created_at,
+            revoked_at: None,
+        };
+        ports.api_keys.insert_api_key(&key).await.expect("api key");
+        let team = Team {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: t.id.clone(),
+            name: format!("team {n}"),
+            description: String::new(),
+            member_ids: vec![u.id.clone()],
+            created_at: t.created_at,
+        };
+        ports.teams.insert_team(&team).await.expect("team");
+    }
+    t
+}
+
+#[tokio::test]
+async fn row_level_security_confines_unfiltered_queries() {
+    on_fresh_database(|store, owner| async move {
+        let ports = ports(&store);
+        let a = populated_tenant(&ports, 3).await;
+        let b = populated_tenant(&ports, 2).await;
+        let nobody = TenantId::parse("no-such-tenant").expect("valid id");
+        for table in ["memberships", "api_keys", "teams"] {
+            let count = |tenant: TenantId| {
+                let store = store.clone();
+                async move { store.count_rows_unfiltered_as_tenant(table, &tenant).await.expect(table) }
+            };
+            assert_eq!(count(a.id.clone()).await, 3, "{table} as tenant A");
+            assert_eq!(count(b.id.clone()).await, 2, "{table} as tenant B");
+            assert_eq!(count(nobody.clone()).await, 0, "{table} as an unknown tenant");
+        }
+        assert!(store.count_rows_unfiltered_as_tenant("users", &a.id).await.is_err(), "only tenant tables");
+
+        // Writing another tenant's row fails the policy's WITH CHECK.
+        let txn = owner.begin().await.expect("begin");
+        let forged = txn
+            .execute_unprepared(&format!(
+                "SELECT set_config('role', 'studiobrain_app', true), set_config('app.tenant_id', '{a}', true); \
+                 INSERT INTO teams (id, tenant_id, name, description, member_ids, created_at) \
+                 VALUES ('forged', '{b}', 'forged', '', '[]', now())",
+                a = a.id,
+                b = b.id,
+            ))
+            .await;
+        let refusal = forged.expect_err("cross-tenant insert is refused").to_string();
+        assert!(refusal.contains("row-level security"), "refused by the policy: {refusal}");
+    })
+    .await;
+}

@@ -1,0 +1,21 @@
+//! Database migrations of StudioBrain. One set serves SQLite and PostgreSQL:
+//! tables are written with the schema builder, PostgreSQL-only hardening
+//! (the application role and row-level security) checks the backend.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_identity;
+mod m20261126_000002_secure_identity;
+
+/// Every migration of StudioBrain, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_identity::Migration),
+            Box::new(m20261126_000002_secure_identity::Migration),
+        ]
+    }
+}

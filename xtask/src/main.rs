@@ -1,0 +1,86 @@
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `ci`: everything CI checks (format, lints, layering, the whole test suite).
+//! - `layering`: the architecture invariant that domain crates never depend
+//!   on a framework, database or vendor SDK (checked with `cargo tree -i`).
+
+use anyhow::{Context, bail};
+use std::process::Command;
+
+/// Domain crates: they may depend on the kernel and small utility crates only.
+const DOMAIN_CRATES: &[&str] = &["studiobrain-kernel", "studiobrain-auth"];
+
+/// Crates a domain crate must never pull in, directly or transitively.
+const FORBIDDEN_IN_DOMAIN: &[&str] = &[
+    "actix-web",
+    "sea-orm",
+    "sqlx",
+    "reqwest",
+    "notify",
+    "async-stripe",
+    "google-drive3",
+];
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("layering") => layering(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|layering>");
+            bail!("unknown or missing command")
+        }
+    }
+}
+
+/// Runs `cargo <args>` and fails if it fails.
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+fn ci() -> anyhow::Result<()> {
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    layering()?;
+    cargo(&["test", "--workspace"])
+}
+
+/// Fails if any domain crate depends on a forbidden crate.
+fn layering() -> anyhow::Result<()> {
+    let mut violations = Vec::new();
+    for domain in DOMAIN_CRATES {
+        for forbidden in FORBIDDEN_IN_DOMAIN {
+            let output = Command::new(env!("CARGO"))
+                .args(["tree", "--edges", "normal", "-p", domain, "-i", forbidden])
+                .output()
+                .context("running cargo tree")?;
+            // `cargo tree -i` prints the inverted tree when the crate is a
+            // dependency and fails ("did not match any packages") otherwise.
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            if output.status.success() && !stdout.trim().is_empty() {
+                violations.push(format!("{domain} depends on {forbidden}:\n{stdout}"));
+            }
+        }
+    }
+    if violations.is_empty() {
+        eprintln!("layering: domain crates are free of frameworks and vendor SDKs");
+        Ok(())
+    } else {
+        bail!("layering violations:\n{}", violations.join("\n"))
+    }
+}
