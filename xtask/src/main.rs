@@ -3,6 +3,9 @@
 //! - `ci`: everything CI checks (format, lints, layering, the whole test suite).
 //! - `layering`: the architecture invariant that domain crates never depend
 //!   on a framework, database or vendor SDK (checked with `cargo tree -i`).
+//! - `bench`: load benchmarks of the release server (see `BENCHMARKS.md`).
+
+mod bench;
 
 use anyhow::{Context, bail};
 use std::process::Command;
@@ -26,8 +29,9 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("layering") => layering(),
+        Some("bench") => bench::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|layering>");
+            eprintln!("usage: cargo xtask <ci|layering|bench>");
             bail!("unknown or missing command")
         }
     }

@@ -104,6 +104,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// too large is 413. All with `{"detail"}`.
 fn json_error(err: JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     let (status, detail) = match &err {
+        // A key the resource does not accept (`id`, `tenant_id`, ...) is
+        // malformed input; a known key with a wrong value is a validation failure.
+        JsonPayloadError::Deserialize(inner) if inner.to_string().starts_with("unknown field") => (
+            StatusCode::BAD_REQUEST,
+            format!("invalid request body: {inner}"),
+        ),
         JsonPayloadError::Deserialize(inner) if inner.is_data() => (
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("invalid request body: {inner}"),

@@ -37,9 +37,17 @@ impl Scope<'_> {
 }
 
 impl SqlStore {
-    /// Begins a transaction running in `scope`.
+    /// Begins a transaction running in `scope` on the writer.
     pub(crate) async fn begin(&self, scope: Scope<'_>) -> AuthResult<DatabaseTransaction> {
         let txn = self.db.begin().await.map_err(db)?;
+        self.enter(&txn, scope).await?;
+        Ok(txn)
+    }
+
+    /// Begins a read-only unit of work running in `scope` on the reader
+    /// pool. It MUST NOT write: on SQLite the connection is read-only.
+    pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> AuthResult<DatabaseTransaction> {
+        let txn = self.reader.begin().await.map_err(db)?;
         self.enter(&txn, scope).await?;
         Ok(txn)
     }

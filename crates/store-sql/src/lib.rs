@@ -33,37 +33,72 @@ const TENANT_TABLES: [&str; 5] = [
 /// A connection pool to the StudioBrain database, SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
+    /// The pool that writes (SQLite: the single writer connection).
     db: DatabaseConnection,
+    /// The pool that serves read-only port calls. On a SQLite file, WAL lets
+    /// several readers run beside the writer; elsewhere it is `db` itself.
+    reader: DatabaseConnection,
     backend: DbBackend,
+}
+
+/// Reader connections of a SQLite file database.
+const SQLITE_READERS: u32 = 4;
+
+/// Options shared by every SQLite connection.
+fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
+    sqlite
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
 }
 
 impl SqlStore {
     /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or
-    /// `postgres://...`). SQLite databases use WAL, enforce foreign keys,
-    /// wait up to 5 s for locks and share a single connection (one writer).
+    /// `postgres://...`). SQLite databases use WAL, enforce foreign keys and
+    /// wait up to 5 s for locks; one connection writes and, for a file
+    /// database, a small pool of read-only connections reads beside it.
     ///
     /// # Errors
     /// When the URL is malformed or the database is unreachable.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let connect = |options: ConnectOptions| async move {
+            Database::connect(options)
+                .await
+                .with_context(|| format!("connecting to {}", redact(url)))
+        };
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
-        if url.starts_with("sqlite:") {
-            options
-                .max_connections(1)
-                .map_sqlx_sqlite_opts(|sqlite: SqliteConnectOptions| {
-                    sqlite
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(5))
-                });
-        } else {
+        if !url.starts_with("sqlite:") {
             options.max_connections(16);
+            let db = connect(options).await?;
+            let backend = db.get_database_backend();
+            return Ok(Self {
+                reader: db.clone(),
+                db,
+                backend,
+            });
         }
-        let db = Database::connect(options)
-            .await
-            .with_context(|| format!("connecting to {}", redact(url)))?;
-        let backend = db.get_database_backend();
-        Ok(Self { db, backend })
+        options
+            .max_connections(1)
+            .map_sqlx_sqlite_opts(sqlite_options);
+        let db = connect(options).await?;
+        let reader = if url.contains(":memory:") {
+            // Every connection to `:memory:` is a database of its own.
+            db.clone()
+        } else {
+            // Readers must not create the file before the writer migrates it.
+            let mut options = ConnectOptions::new(url.replace("mode=rwc", "mode=rw"));
+            options
+                .sqlx_logging(false)
+                .max_connections(SQLITE_READERS)
+                .map_sqlx_sqlite_opts(|sqlite| sqlite_options(sqlite).read_only(true));
+            connect(options).await?
+        };
+        Ok(Self {
+            db,
+            reader,
+            backend: DbBackend::Sqlite,
+        })
     }
 
     /// Applies every pending migration.

@@ -55,7 +55,7 @@ impl ApiKeyRepository for SqlStore {
     }
 
     async fn find_api_key(&self, key_hash: &str) -> AuthResult<Option<ApiKey>> {
-        let txn = self.begin(Scope::Hash(key_hash)).await?;
+        let txn = self.begin_read(Scope::Hash(key_hash)).await?;
         let row = api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(key_hash))
             .one(&txn)
@@ -69,7 +69,7 @@ impl ApiKeyRepository for SqlStore {
         tenant: &TenantId,
         user: Option<&UserId>,
     ) -> AuthResult<Vec<ApiKey>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = api_key::Entity::find()
             .filter(api_key::Column::TenantId.eq(tenant.as_str()))
             .apply_if(user, |query, user| {

@@ -53,7 +53,7 @@ impl InviteRepository for SqlStore {
     }
 
     async fn find_invite(&self, token_hash: &str) -> AuthResult<Option<Invite>> {
-        let txn = self.begin(Scope::Hash(token_hash)).await?;
+        let txn = self.begin_read(Scope::Hash(token_hash)).await?;
         let row = invite::Entity::find()
             .filter(invite::Column::TokenHash.eq(token_hash))
             .one(&txn)

@@ -73,7 +73,7 @@ impl SessionRepository for SqlStore {
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> AuthResult<Option<RefreshToken>> {
-        let txn = self.begin(Scope::Global).await?;
+        let txn = self.begin_read(Scope::Global).await?;
         let row = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
             .one(&txn)

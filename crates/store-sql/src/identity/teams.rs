@@ -79,7 +79,7 @@ impl TeamRepository for SqlStore {
     }
 
     async fn list_teams(&self, tenant: &TenantId) -> AuthResult<Vec<Team>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = team::Entity::find()
             .filter(team::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(team::Column::Name)
@@ -94,7 +94,7 @@ impl TeamRepository for SqlStore {
     }
 
     async fn get_team(&self, tenant: &TenantId, id: &str) -> AuthResult<Option<Team>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = team::Entity::find_by_id(id)
             .filter(team::Column::TenantId.eq(tenant.as_str()))
             .one(&txn)
@@ -116,7 +116,7 @@ impl TeamRepository for SqlStore {
         &self,
         tenant: &TenantId,
     ) -> AuthResult<Vec<PermissionTemplate>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = permission_template::Entity::find()
             .filter(permission_template::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(permission_template::Column::Name)
@@ -137,7 +137,7 @@ impl TeamRepository for SqlStore {
         tenant: &TenantId,
         id: &str,
     ) -> AuthResult<Option<PermissionTemplate>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = permission_template::Entity::find_by_id(id)
             .filter(permission_template::Column::TenantId.eq(tenant.as_str()))
             .one(&txn)

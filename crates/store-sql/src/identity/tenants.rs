@@ -80,7 +80,7 @@ impl TenantRepository for SqlStore {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> AuthResult<Option<Tenant>> {
-        let txn = self.begin(Scope::Global).await?;
+        let txn = self.begin_read(Scope::Global).await?;
         let row = tenant::Entity::find_by_id(id.as_str())
             .one(&txn)
             .await
@@ -116,7 +116,7 @@ impl TenantRepository for SqlStore {
         tenant: &TenantId,
         user: &UserId,
     ) -> AuthResult<Option<Membership>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = membership::Entity::find()
             .filter(one_membership(tenant, user))
             .one(&txn)
@@ -126,7 +126,7 @@ impl TenantRepository for SqlStore {
     }
 
     async fn list_memberships(&self, tenant: &TenantId) -> AuthResult<Vec<Membership>> {
-        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = membership::Entity::find()
             .filter(membership::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(membership::Column::CreatedAt)
@@ -144,7 +144,7 @@ impl TenantRepository for SqlStore {
     }
 
     async fn memberships_of_user(&self, user: &UserId) -> AuthResult<Vec<Membership>> {
-        let txn = self.begin(Scope::User(user)).await?;
+        let txn = self.begin_read(Scope::User(user)).await?;
         let rows = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user.as_str()))
             .order_by_asc(membership::Column::CreatedAt)

@@ -49,7 +49,7 @@ impl UserRepository for SqlStore {
     }
 
     async fn get_user(&self, id: &UserId) -> AuthResult<Option<User>> {
-        let txn = self.begin(Scope::Global).await?;
+        let txn = self.begin_read(Scope::Global).await?;
         let row = user::Entity::find_by_id(id.as_str())
             .one(&txn)
             .await
@@ -58,7 +58,7 @@ impl UserRepository for SqlStore {
     }
 
     async fn find_user_by_email(&self, email: &EmailAddress) -> AuthResult<Option<User>> {
-        let txn = self.begin(Scope::Global).await?;
+        let txn = self.begin_read(Scope::Global).await?;
         let row = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
             .one(&txn)

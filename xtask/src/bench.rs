@@ -1,0 +1,287 @@
+//! `cargo xtask bench`: builds the release server, starts it on loopback
+//! with a fresh SQLite data directory, and drives it with `wrk` (64
+//! connections, 2 threads). Prints a Markdown table for `BENCHMARKS.md`.
+//!
+//! Baseline: `GET /health`, measured in the same run, is the cost of the
+//! HTTP stack alone; every other row is reported as a ratio against it.
+
+use anyhow::{Context, bail};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long each wrk run lasts.
+const DURATION: &str = "10s";
+/// Concurrent connections per wrk run.
+const CONNECTIONS: &str = "64";
+/// Logins per second in the "logins running" scenario.
+const LOGINS_PER_SECOND: u64 = 10;
+
+/// One wrk measurement.
+struct Measurement {
+    name: String,
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// The server under test; killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+    _data: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the benchmarks and prints the report.
+pub fn run() -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        bail!("wrk is not installed: apt-get install wrk");
+    }
+    crate::cargo(&["build", "--release", "-p", "studiobrain-api"])?;
+    let server = start_server()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_rss_kib = rss_kib(server.child.id())?;
+
+    let token = register(&server.addr)?;
+    let health = wrk(
+        "GET /health",
+        &format!("http://{}/health", server.addr),
+        None,
+    )?;
+    let me_url = format!("http://{}/api/auth/me", server.addr);
+    let me = wrk("GET /api/auth/me (JWT)", &me_url, Some(&token))?;
+    let (me_with_logins, logins_done) = with_logins(&server.addr, || {
+        wrk(
+            &format!("GET /api/auth/me while {LOGINS_PER_SECOND} logins/s run"),
+            &me_url,
+            Some(&token),
+        )
+    })?;
+
+    println!("\n| scenario | req/s | ratio to /health | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for m in [&health, &me, &me_with_logins] {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            m.name,
+            m.requests_per_sec,
+            m.requests_per_sec / health.requests_per_sec,
+            m.p50_ms,
+            m.p99_ms
+        );
+    }
+    println!(
+        "\nLogins completed during the run: {logins_done}. /api/auth/me throughput with logins running: {:.2} of without.",
+        me_with_logins.requests_per_sec / me.requests_per_sec
+    );
+    println!(
+        "Idle resident memory after start: {:.1} MiB",
+        idle_rss_kib as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+fn start_server() -> anyhow::Result<Server> {
+    let data = std::env::temp_dir().join(format!("studiobrain-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(target_dir().join("release/studiobrain"))
+        .args(["serve", "--bind", &addr, "--data-dir"])
+        .arg(&data)
+        .env("STUDIOBRAIN__AUTH__ALLOW_REGISTRATION", "true")
+        .env("STUDIOBRAIN__AUTH__ATTEMPTS_PER_MINUTE", "100000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the release server")?;
+    let server = Server {
+        child,
+        addr,
+        _data: data,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http(&server.addr, "GET", "/health", None, None).is_ok() {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the server did not answer /health within 30 s")
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .context("VmRSS missing from /proc status")
+}
+
+/// A minimal HTTP/1.1 request over a fresh connection; returns status and body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("malformed HTTP response")?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+const BENCH_PASSWORD: &str = "benchmark password";
+
+fn register(addr: &str) -> anyhow::Result<String> {
+    let body = format!(r#"{{"email":"bench@example.com","password":"{BENCH_PASSWORD}"}}"#);
+    let (status, response) = http(addr, "POST", "/api/register", None, Some(&body))?;
+    if status != 201 {
+        bail!("registration answered {status}: {response}");
+    }
+    json_string(&response, "access_token").context("no access_token in the registration response")
+}
+
+/// The string value of `"key":"..."` in a flat JSON object.
+fn json_string(json: &str, key: &str) -> Option<String> {
+    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let end = json[start..].find('"')? + start;
+    Some(json[start..end].to_owned())
+}
+
+/// Runs `measure` while a background thread performs logins at a steady rate.
+fn with_logins<T>(
+    addr: &str,
+    measure: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<(T, u64)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let worker = {
+        let (stop, done, addr) = (stop.clone(), done.clone(), addr.to_owned());
+        std::thread::spawn(move || {
+            let body = format!(r#"{{"email":"bench@example.com","password":"{BENCH_PASSWORD}"}}"#);
+            let interval = Duration::from_millis(1000 / LOGINS_PER_SECOND);
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                if matches!(
+                    http(&addr, "POST", "/api/auth/login", None, Some(&body)),
+                    Ok((200, _))
+                ) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(interval.saturating_sub(started.elapsed()));
+            }
+        })
+    };
+    let result = measure();
+    stop.store(true, Ordering::Relaxed);
+    let _ = worker.join();
+    Ok((result?, done.load(Ordering::Relaxed)))
+}
+
+fn wrk(name: &str, url: &str, token: Option<&str>) -> anyhow::Result<Measurement> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c", CONNECTIONS, "-d", DURATION, "--latency"]);
+    if let Some(token) = token {
+        cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = cmd.arg(url).output().context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || text.contains("Non-2xx") {
+        bail!("wrk run '{name}' failed or saw errors:\n{text}");
+    }
+    let field = |prefix: &str| -> anyhow::Result<&str> {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(prefix))
+            .map(str::trim)
+            .with_context(|| format!("'{prefix}' missing in wrk output:\n{text}"))
+    };
+    Ok(Measurement {
+        name: name.to_owned(),
+        requests_per_sec: field("Requests/sec:")?.parse()?,
+        p50_ms: millis(field("50%")?)?,
+        p99_ms: millis(field("99%")?)?,
+    })
+}
+
+/// Parses wrk's `1.23ms`, `456.00us` or `1.2s`.
+fn millis(raw: &str) -> anyhow::Result<f64> {
+    let (number, factor) = if let Some(n) = raw.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = raw.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = raw.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        bail!("unknown latency unit in '{raw}'")
+    };
+    Ok(number.parse::<f64>()? * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_wrk_latencies() {
+        assert_eq!(millis("250.00us").ok(), Some(0.25));
+        assert_eq!(millis("1.50ms").ok(), Some(1.5));
+        assert_eq!(millis("2s").ok(), Some(2000.0));
+        assert!(millis("3h").is_err());
+    }
+
+    #[test]
+    fn extracts_json_strings() {
+        let json = r#"{"access_token":"abc.def","role":"owner"}"#;
+        assert_eq!(
+            json_string(json, "access_token").as_deref(),
+            Some("abc.def")
+        );
+        assert_eq!(json_string(json, "missing"), None);
+    }
+}
