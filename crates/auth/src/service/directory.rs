@@ -62,9 +62,10 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::NotFound`] when `id` is not a member of the tenant.
     pub async fn get_member(&self, principal: &Principal, id: &UserId) -> AuthResult<MemberView> {
-        if *id != principal.user_id {
-            principal.require(Permission::UsersManage)?;
+        if *id == principal.user_id {
+            return Ok((*principal.member).clone());
         }
+        principal.require(Permission::UsersManage)?;
         self.member_view(&principal.tenant_id, id).await
     }
 
@@ -170,6 +171,7 @@ impl AuthService {
             self.ports.users.update_user(&user).await?;
         }
         self.ports.tenants.update_membership(&membership).await?;
+        self.forget_principals();
         if deactivating {
             self.revoke_all_tokens(id).await?;
             user = self.user_or_not_found(id).await?;
@@ -238,6 +240,7 @@ impl AuthService {
         } = self.managed_member(principal, id).await?;
         membership.subscription_tier = tier.to_owned();
         self.ports.tenants.update_membership(&membership).await?;
+        self.forget_principals();
         Ok(MemberView { user, membership })
     }
 

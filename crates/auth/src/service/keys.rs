@@ -103,7 +103,9 @@ impl AuthService {
         self.ports
             .api_keys
             .revoke_api_key(&principal.tenant_id, id, self.clock.now())
-            .await
+            .await?;
+        self.forget_principals();
+        Ok(())
     }
 
     fn check_self_or_admin(principal: &Principal, user: &UserId) -> AuthResult<()> {
@@ -155,6 +157,7 @@ impl AuthService {
                 self.clock.now(),
             )
             .await?;
+        self.forget_principals();
         self.mint_key(
             principal,
             user,

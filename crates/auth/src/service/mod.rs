@@ -6,6 +6,7 @@
 //! permission templates; [`keys`] manages API keys.
 
 pub mod account;
+mod cache;
 pub mod directory;
 pub mod keys;
 pub mod session;
@@ -15,6 +16,7 @@ use crate::models::{ApiKeyScope, Role, User};
 use crate::permissions::{Permission, PermissionSet};
 use crate::ports::AuthPorts;
 use crate::tokens::TokenSettings;
+use cache::PrincipalCache;
 use std::sync::Arc;
 use studiobrain_kernel::{Clock, IdGen, SystemClock, TenantId, UserId, UuidV7Gen};
 
@@ -31,6 +33,7 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     public_url: String,
+    cache: Arc<PrincipalCache>,
 }
 
 impl AuthService {
@@ -42,7 +45,16 @@ impl AuthService {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7Gen),
             public_url: "http://127.0.0.1:8201".to_owned(),
+            cache: Arc::new(PrincipalCache::new(chrono::Duration::seconds(1))),
         }
+    }
+
+    /// Sets how long an authenticated credential is remembered (default one
+    /// second; zero disables the cache). Other server processes sharing the
+    /// database see a revocation within this time.
+    pub fn with_auth_cache_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.cache = Arc::new(PrincipalCache::new(ttl));
+        self
     }
 
     /// Sets the public base URL used in e-mailed links.
@@ -116,6 +128,8 @@ pub struct Principal {
     pub permissions: PermissionSet,
     /// The credential presented.
     pub credential: Credential,
+    /// The caller's account and membership as loaded when authenticating.
+    pub member: Arc<MemberView>,
 }
 
 impl Principal {

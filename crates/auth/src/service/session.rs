@@ -7,7 +7,9 @@ use crate::models::{EmailAddress, Membership, RefreshToken, Role, User};
 use crate::password;
 use crate::permissions::PermissionSet;
 use crate::secrets::{hash_token, random_token};
-use crate::tokens::AccessGrant;
+use crate::service::MemberView;
+use crate::tokens::{AccessClaims, AccessGrant};
+use std::sync::Arc;
 use studiobrain_kernel::{TenantId, UserId};
 
 /// Prefix of every API key.
@@ -171,6 +173,7 @@ impl AuthService {
         account.token_version += 1;
         account.updated_at = now;
         self.ports.users.update_user(&account).await?;
+        self.forget_principals();
         self.ports.sessions.revoke_user_sessions(user, now).await
     }
 
@@ -197,10 +200,31 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::Unauthenticated`] for any invalid or revoked credential.
     pub async fn authenticate(&self, bearer: &str) -> AuthResult<Principal> {
-        if bearer.starts_with(API_KEY_PREFIX) {
-            return self.authenticate_api_key(bearer).await;
+        let now = self.clock.now();
+        let is_key = bearer.starts_with(API_KEY_PREFIX);
+        // Signature and expiry are checked on every request, cached or not.
+        let claims = if is_key {
+            None
+        } else {
+            Some(self.tokens.verify(bearer)?)
+        };
+        if let Some(principal) = self.cache.get(bearer, now) {
+            return Ok(principal);
         }
-        let claims = self.tokens.verify(bearer)?;
+        let principal = match claims {
+            Some(claims) => self.authenticate_claims(claims).await?,
+            None => self.authenticate_api_key(bearer).await?,
+        };
+        self.cache.insert(bearer, &principal, now);
+        Ok(principal)
+    }
+
+    /// Forgets cached principals after a change to what authentication reads.
+    pub(crate) fn forget_principals(&self) {
+        self.cache.clear();
+    }
+
+    async fn authenticate_claims(&self, claims: AccessClaims) -> AuthResult<Principal> {
         let user_id = UserId::parse(claims.sub).map_err(|_| AuthError::Unauthenticated)?;
         let tenant_id = TenantId::parse(claims.tid).map_err(|_| AuthError::Unauthenticated)?;
         let user = self
@@ -224,6 +248,7 @@ impl AuthService {
             credential: Credential::Session {
                 session_id: claims.sid,
             },
+            member: Arc::new(MemberView { user, membership }),
         })
     }
 
@@ -238,10 +263,17 @@ impl AuthService {
         let membership = self
             .active_membership(&stored.tenant_id, &stored.user_id)
             .await?;
+        let user = self
+            .ports
+            .users
+            .get_user(&stored.user_id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?;
         // The weaker of the key's role and the member's current role.
         let role = stored.role.max(membership.role);
         let permissions = self.effective_permissions(&membership, role).await?;
         Ok(Principal {
+            member: Arc::new(MemberView { user, membership }),
             user_id: stored.user_id,
             tenant_id: stored.tenant_id,
             role,
