@@ -29,17 +29,18 @@ struct Measurement {
     p99_ms: f64,
 }
 
-/// The server under test; killed on drop.
+/// The server under test; killed and its data removed on drop.
 struct Server {
     child: Child,
     addr: String,
-    _data: PathBuf,
+    data: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
 
@@ -49,7 +50,7 @@ pub fn run() -> anyhow::Result<()> {
         bail!("wrk is not installed: apt-get install wrk");
     }
     crate::cargo(&["build", "--release", "-p", "studiobrain-api"])?;
-    let server = start_server()?;
+    let server = start_server(&[])?;
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss_kib = rss_kib(server.child.id())?;
 
@@ -69,9 +70,19 @@ pub fn run() -> anyhow::Result<()> {
         )
     })?;
 
+    drop(server);
+    let uncached = start_server(&[("STUDIOBRAIN__AUTH__PRINCIPAL_CACHE_MILLIS", "0")])?;
+    let uncached_token = register(&uncached.addr)?;
+    let me_uncached = wrk(
+        "GET /api/auth/me (JWT), principal cache off",
+        &format!("http://{}/api/auth/me", uncached.addr),
+        Some(&uncached_token),
+    )?;
+    drop(uncached);
+
     println!("\n| scenario | req/s | ratio to /health | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|");
-    for m in [&health, &me, &me_with_logins] {
+    for m in [&health, &me, &me_with_logins, &me_uncached] {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {:.2} |",
             m.name,
@@ -98,7 +109,8 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
-fn start_server() -> anyhow::Result<Server> {
+/// Starts the release server with extra environment settings.
+fn start_server(env: &[(&str, &str)]) -> anyhow::Result<Server> {
     let data = std::env::temp_dir().join(format!("studiobrain-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let port = free_port()?;
@@ -109,15 +121,12 @@ fn start_server() -> anyhow::Result<Server> {
         .env("STUDIOBRAIN__AUTH__ALLOW_REGISTRATION", "true")
         .env("STUDIOBRAIN__AUTH__ATTEMPTS_PER_MINUTE", "100000")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .context("starting the release server")?;
-    let server = Server {
-        child,
-        addr,
-        _data: data,
-    };
+    let server = Server { child, addr, data };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if http(&server.addr, "GET", "/health", None, None).is_ok() {

@@ -94,6 +94,8 @@ pub struct AuthSettings {
     pub cookie_secure: bool,
     /// Rate limit for sign-in style routes.
     pub attempts_per_minute: u32,
+    /// Principal cache TTL in milliseconds (0 disables).
+    pub principal_cache_millis: i64,
     /// Desktop owner address.
     pub local_owner_email: String,
 }

@@ -231,8 +231,11 @@ impl Application {
             server_settings.data_dir.join("outbox"),
             "StudioBrain <no-reply@studiobrain.local>",
         ));
-        let auth =
-            AuthService::new(storage.auth_ports(outbox), tokens).with_public_url(&public_url);
+        let auth = AuthService::new(storage.auth_ports(outbox), tokens)
+            .with_public_url(&public_url)
+            .with_auth_cache_ttl(chrono::Duration::milliseconds(
+                settings.auth.principal_cache_millis,
+            ));
 
         if server_settings.mode == Mode::Desktop {
             ensure_project_folder(&server_settings.project_dir)?;

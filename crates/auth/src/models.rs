@@ -358,6 +358,32 @@ pub struct OutgoingEmail {
     pub body: String,
 }
 
+/// Who an outside identity provider says the user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    /// Provider id (`google`, `microsoft`).
+    pub provider: String,
+    /// The provider's stable subject id for the user.
+    pub subject: String,
+    /// The user's address as asserted by the provider.
+    pub email: EmailAddress,
+    /// Whether the provider verified the address.
+    pub email_verified: bool,
+    /// The user's name, if the provider gave one.
+    pub display_name: Option<String>,
+}
+
+/// The start of an authorization-code flow with PKCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    /// Where to send the browser.
+    pub url: String,
+    /// The `state` parameter in `url` (single use, checked on callback).
+    pub state: String,
+    /// The PKCE verifier matching the challenge in `url`; kept server-side.
+    pub pkce_verifier: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,6 +174,39 @@ pub trait Outbox: Send + Sync {
     async fn send(&self, email: &OutgoingEmail) -> AuthResult<()>;
 }
 
+/// An OAuth 2.0 / OpenID Connect provider used to sign in (authorization
+/// code flow with PKCE).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait OAuthProvider: Send + Sync {
+    /// Provider id: `google` or `microsoft`.
+    fn id(&self) -> &str;
+    /// A new authorization request: URL with a fresh random `state` and an
+    /// S256 PKCE challenge, plus the verifier to keep.
+    ///
+    /// MUST return `Unexpected` only if the configured URLs are malformed.
+    fn authorization_request(&self) -> AuthResult<AuthorizationRequest>;
+    /// Exchanges an authorization code (with its PKCE verifier) for tokens
+    /// and reads the signed-in user's identity from the provider.
+    ///
+    /// MUST return `Unauthenticated` when the provider rejects the code and
+    /// `Unexpected` when the provider is unreachable or answers garbage.
+    async fn exchange_code(&self, code: &str, pkce_verifier: &str) -> AuthResult<ExternalIdentity>;
+}
+
+/// Verifies OpenID Connect ID tokens (Google sign-in) against the
+/// provider's published keys.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait IdTokenVerifier: Send + Sync {
+    /// Checks signature (against the JWKS), issuer, audience and expiry,
+    /// and returns the identity the token asserts.
+    ///
+    /// MUST return `Unauthenticated` for any invalid token and `Unexpected`
+    /// when the keys cannot be fetched.
+    async fn verify_id_token(&self, id_token: &str) -> AuthResult<ExternalIdentity>;
+}
+
 /// Every port the identity service needs.
 #[derive(Clone)]
 pub struct AuthPorts {

@@ -5,11 +5,12 @@ use super::account::LoginRequest;
 use super::dto::{TenantOut, UserOut};
 use super::throttle;
 use crate::cookies::session_cookies;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
+use studiobrain_auth::service::SignUp;
 use studiobrain_auth::{AuthError, SessionTokens};
 use studiobrain_kernel::TenantId;
 use utoipa::ToSchema;
@@ -29,7 +30,8 @@ pub struct WebLoginOut {
     pub role: String,
 }
 
-fn web_session(state: &AppState, tokens: &SessionTokens) -> HttpResponse {
+/// Answers a browser session: the contract's login JSON, cookies set.
+pub fn web_session(state: &AppState, tokens: &SessionTokens) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     for cookie in session_cookies(
         tokens,
@@ -68,14 +70,26 @@ pub struct GoogleSsoRequest {
     pub id_token: String,
 }
 
-/// Log in with a Google ID token. Needs the Google JWKS configured.
+/// Log in with a Google ID token (verified against Google's keys).
 #[utoipa::path(tag = "Web Auth", request_body = GoogleSsoRequest,
-    responses((status = 503, description = "Google sign-in is not configured")))]
+    responses((status = 200, body = WebLoginOut), (status = 401), (status = 403, description = "unknown account and registration closed"), (status = 503, description = "Google sign-in is not configured")))]
 #[post("/api/auth/web/google-sso")]
-pub async fn google_sso(_body: web::Json<GoogleSsoRequest>) -> ApiResult<HttpResponse> {
-    Err(ApiError::not_configured(
-        "Google sign-in is not configured: set auth.oauth.google.client_id and auth.oauth.google.jwks_url",
-    ))
+pub async fn google_sso(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<GoogleSsoRequest>,
+) -> ApiResult<HttpResponse> {
+    throttle(&state, &req, "login", None)?;
+    let sign_up = if state.settings.registration_open() {
+        SignUp::Allowed
+    } else {
+        SignUp::Refused
+    };
+    let tokens = state
+        .auth
+        .sign_in_with_google_id_token(&body.id_token, sign_up)
+        .await?;
+    Ok(web_session(&state, &tokens))
 }
 
 /// A tenant the user belongs to.

@@ -8,13 +8,14 @@
 pub mod account;
 mod cache;
 pub mod directory;
+pub mod external;
 pub mod keys;
 pub mod session;
 
 use crate::error::{AuthError, AuthResult};
 use crate::models::{ApiKeyScope, Role, User};
 use crate::permissions::{Permission, PermissionSet};
-use crate::ports::AuthPorts;
+use crate::ports::{AuthPorts, IdTokenVerifier, OAuthProvider};
 use crate::tokens::TokenSettings;
 use cache::PrincipalCache;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use studiobrain_kernel::{Clock, IdGen, SystemClock, TenantId, UserId, UuidV7Gen}
 
 pub use account::{NewAccount, RegisterInput};
 pub use directory::{MemberView, UserUpdate};
+pub use external::SignUp;
 pub use keys::CreatedApiKey;
 pub use session::SessionTokens;
 
@@ -34,6 +36,8 @@ pub struct AuthService {
     ids: Arc<dyn IdGen>,
     public_url: String,
     cache: Arc<PrincipalCache>,
+    oauth: Vec<Arc<dyn OAuthProvider>>,
+    google_id_tokens: Option<Arc<dyn IdTokenVerifier>>,
 }
 
 impl AuthService {
@@ -46,6 +50,8 @@ impl AuthService {
             ids: Arc::new(UuidV7Gen),
             public_url: "http://127.0.0.1:8201".to_owned(),
             cache: Arc::new(PrincipalCache::new(chrono::Duration::seconds(1))),
+            oauth: Vec::new(),
+            google_id_tokens: None,
         }
     }
 

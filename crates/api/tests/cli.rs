@@ -1,0 +1,165 @@
+//! The `studiobrain` binary as a user runs it: help, refusing unsafe cloud
+//! settings, `admin create-user` then signing in, and graceful shutdown on
+//! SIGTERM with an in-flight request.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_studiobrain");
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("STUDIOBRAIN__AUTH__JWT_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(data_dir: &std::path::Path, port: u16) -> Running {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Running(child)
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = run(&["--help"], None);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "admin"] {
+        assert!(text.contains(command), "{command} in --help");
+    }
+    let create = run(&["admin", "create-user", "--help"], None);
+    assert!(String::from_utf8_lossy(&create.stdout).contains("--password-stdin"));
+}
+
+#[test]
+fn cloud_mode_refuses_to_start_without_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let no_db = run(&["serve", "--mode", "cloud", "--data-dir", data], None);
+    assert!(!no_db.status.success());
+    assert!(String::from_utf8_lossy(&no_db.stderr).contains("--database-url"));
+
+    let no_secret = run(
+        &[
+            "serve",
+            "--mode",
+            "cloud",
+            "--data-dir",
+            data,
+            "--database-url",
+            "postgres://127.0.0.1:1/none",
+        ],
+        None,
+    );
+    assert!(!no_secret.status.success());
+    assert!(String::from_utf8_lossy(&no_secret.stderr).contains("STUDIOBRAIN__AUTH__JWT_SECRET"));
+}
+
+#[tokio::test]
+async fn created_user_signs_in_and_sigterm_lets_requests_finish() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let created = run(
+        &[
+            "admin",
+            "create-user",
+            "--data-dir",
+            data,
+            "--email",
+            "cli@studio.example",
+            "--password-stdin",
+            "--role",
+            "admin",
+        ],
+        Some("cli password 123\n"),
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    let port = free_port();
+    let server = serve(dir.path(), port);
+    let client = reqwest::Client::new();
+    let login = |password: &'static str| {
+        client
+            .post(format!("http://127.0.0.1:{port}/api/auth/login"))
+            .json(&serde_json::json!({"email": "cli@studio.example", "password": password}))
+            .send()
+    };
+    let started = Instant::now();
+    let response = login("cli password 123").await.unwrap();
+    let login_time = started.elapsed();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["role"], "admin");
+
+    // A login takes a while (argon2); SIGTERM arrives a third of the way in.
+    let in_flight = tokio::spawn(login("cli password 123"));
+    tokio::time::sleep(login_time / 3).await;
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let finished = in_flight.await.unwrap().unwrap();
+    assert_eq!(finished.status(), 200, "the in-flight request completed");
+    let mut server = server;
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+}
