@@ -777,3 +777,19 @@ async fn desktop_mode_bootstraps_a_local_owner_and_disables_registration() {
         "sample project laid out"
     );
 }
+
+#[tokio::test]
+async fn cloud_mode_without_smtp_answers_503_for_every_address() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    app.register("mail@studio.example").await;
+    for email in ["mail@studio.example", "ghost@studio.example"] {
+        let response = app
+            .post("/api/auth/forgot-password", None, json!({"email": email}))
+            .await;
+        assert_eq!(response.status(), 503, "{email}");
+        let body: Value = response.json().await.unwrap();
+        assert!(text(&body, "detail").contains("smtp.host"), "{body}");
+    }
+}

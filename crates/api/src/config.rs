@@ -42,6 +42,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Identity.
     pub auth: AuthSettings,
+    /// Outgoing e-mail (cloud mode).
+    pub smtp: studiobrain_mail::SmtpSettings,
 }
 
 /// `[server]`.
@@ -98,6 +100,60 @@ pub struct AuthSettings {
     pub principal_cache_millis: i64,
     /// Desktop owner address.
     pub local_owner_email: String,
+    /// Sign-in providers.
+    pub oauth: OAuthSettings,
+}
+
+/// `[auth.oauth]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthSettings {
+    /// `[auth.oauth.google]`.
+    pub google: OAuthProviderSettings,
+    /// `[auth.oauth.microsoft]`.
+    pub microsoft: OAuthProviderSettings,
+}
+
+/// One sign-in provider. Enabled when `client_id` is set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthProviderSettings {
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: SecretString,
+    /// Our callback URL as registered with the provider.
+    pub redirect_url: String,
+    /// Authorization endpoint override.
+    pub auth_url: String,
+    /// Token endpoint override.
+    pub token_url: String,
+    /// Userinfo endpoint override.
+    pub userinfo_url: String,
+    /// JWKS URL override (ID-token sign-in).
+    pub jwks_url: String,
+    /// Microsoft directory tenant.
+    #[serde(default)]
+    pub tenant: String,
+}
+
+impl OAuthProviderSettings {
+    /// Whether the provider is switched on.
+    pub fn enabled(&self) -> bool {
+        !self.client_id.is_empty()
+    }
+
+    /// Checks that an enabled provider has everything it needs.
+    fn validate(&self, id: &str) -> anyhow::Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        if self.client_secret.expose_secret().is_empty() {
+            bail!("auth.oauth.{id}.client_id is set but auth.oauth.{id}.client_secret is empty");
+        }
+        if self.redirect_url.is_empty() {
+            bail!("auth.oauth.{id}.client_id is set but auth.oauth.{id}.redirect_url is empty");
+        }
+        Ok(())
+    }
 }
 
 fn optional_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
@@ -207,6 +263,8 @@ impl Settings {
                 );
             }
         }
+        self.auth.oauth.google.validate("google")?;
+        self.auth.oauth.microsoft.validate("microsoft")?;
         if self.auth.access_token_minutes <= 0 || self.auth.refresh_token_days <= 0 {
             bail!("auth.access_token_minutes and auth.refresh_token_days must be positive");
         }

@@ -5,6 +5,7 @@
 //! Entry points: [`startup::Application`] (build, bind, run; shared by the
 //! binary and the end-to-end tests) and [`cli`].
 
+pub mod adapters;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -22,7 +22,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studiobrain_auth::{AuthService, TokenSettings};
-use studiobrain_mail::FileOutbox;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -227,15 +226,13 @@ impl Application {
         let mut tokens = TokenSettings::new(secret);
         tokens.access_ttl = chrono::Duration::minutes(settings.auth.access_token_minutes);
         tokens.refresh_ttl = chrono::Duration::days(settings.auth.refresh_token_days);
-        let outbox = Arc::new(FileOutbox::new(
-            server_settings.data_dir.join("outbox"),
-            "StudioBrain <no-reply@studiobrain.local>",
-        ));
+        let outbox = crate::adapters::outbox(&settings)?;
         let auth = AuthService::new(storage.auth_ports(outbox), tokens)
             .with_public_url(&public_url)
             .with_auth_cache_ttl(chrono::Duration::milliseconds(
                 settings.auth.principal_cache_millis,
             ));
+        let auth = crate::adapters::identity_providers(auth, &settings)?;
 
         if server_settings.mode == Mode::Desktop {
             ensure_project_folder(&server_settings.project_dir)?;

@@ -172,6 +172,13 @@ pub trait TeamRepository: Send + Sync {
 pub trait Outbox: Send + Sync {
     /// Hands a message over for delivery.
     async fn send(&self, email: &OutgoingEmail) -> AuthResult<()>;
+
+    /// Whether e-mail can be sent at all. Use cases call it before doing
+    /// anything they would have to undo. MUST return `NotConfigured`
+    /// naming the missing settings when delivery is impossible.
+    fn ready(&self) -> AuthResult<()> {
+        Ok(())
+    }
 }
 
 /// An OAuth 2.0 / OpenID Connect provider used to sign in (authorization

@@ -110,25 +110,53 @@ pub async fn services_status(
     _auth: Auth,
 ) -> ApiResult<web::Json<ServicesOut>> {
     let db_ok = state.storage.ping().await.is_ok();
+    let providers = state.auth.oauth_providers();
     let services = vec![
         ServiceStatus {
             name: "database",
             status: if db_ok { "ok" } else { "unavailable" },
             detail: state.storage.kind().to_owned(),
         },
+        email_status(&state),
+        ServiceStatus {
+            name: "oauth",
+            status: if providers.is_empty() {
+                "not_configured"
+            } else {
+                "ok"
+            },
+            detail: if providers.is_empty() {
+                "set auth.oauth.<provider>.client_id to enable a provider".to_owned()
+            } else {
+                providers.join(", ")
+            },
+        },
+    ];
+    Ok(web::Json(ServicesOut { services }))
+}
+
+fn email_status(state: &AppState) -> ServiceStatus {
+    let settings = &state.settings;
+    if settings.server.mode == crate::config::Mode::Desktop {
         ServiceStatus {
             name: "email",
             status: "ok",
             detail: format!(
                 "file outbox at {}",
-                state.settings.server.data_dir.join("outbox").display()
+                settings.server.data_dir.join("outbox").display()
             ),
-        },
+        }
+    } else if settings.smtp.host.is_empty() {
         ServiceStatus {
-            name: "oauth",
+            name: "email",
             status: "not_configured",
-            detail: "set auth.oauth.<provider>.client_id to enable a provider".to_owned(),
-        },
-    ];
-    Ok(web::Json(ServicesOut { services }))
+            detail: "set smtp.host, smtp.port, smtp.security and smtp.from".to_owned(),
+        }
+    } else {
+        ServiceStatus {
+            name: "email",
+            status: "ok",
+            detail: format!("SMTP relay {}", settings.smtp.host),
+        }
+    }
 }

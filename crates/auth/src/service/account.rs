@@ -271,6 +271,8 @@ impl AuthService {
     /// # Errors
     /// Only storage or delivery failures, never "unknown address".
     pub async fn forgot_password(&self, email: &str) -> AuthResult<()> {
+        // Checked first, so the answer never depends on the address.
+        self.ports.outbox.ready()?;
         let Ok(email) = EmailAddress::parse(email) else {
             return Ok(());
         };
@@ -351,6 +353,7 @@ impl AuthService {
             )));
         }
         let email = EmailAddress::parse(email)?;
+        self.ports.outbox.ready()?;
         let token = random_token();
         let now = self.clock.now();
         let invite = Invite {

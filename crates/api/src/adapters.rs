@@ -1,0 +1,111 @@
+//! Builds the outside-service adapters the settings ask for: the e-mail
+//! outbox and the sign-in providers.
+
+use crate::config::{Mode, OAuthProviderSettings, Settings};
+use std::sync::Arc;
+use studiobrain_auth::AuthService;
+use studiobrain_auth::ports::Outbox;
+use studiobrain_mail::{FileOutbox, SmtpOutbox, UnconfiguredOutbox};
+use studiobrain_oauth::{GOOGLE_ISSUERS, HttpOAuthProvider, JwksIdTokenVerifier, ProviderSettings};
+
+/// Desktop mode writes `.eml` files under the data directory; cloud mode
+/// delivers through SMTP when `smtp.host` is set and answers 503 otherwise.
+///
+/// # Errors
+/// Malformed SMTP settings.
+pub fn outbox(settings: &Settings) -> anyhow::Result<Arc<dyn Outbox>> {
+    if settings.server.mode == Mode::Desktop {
+        return Ok(Arc::new(FileOutbox::new(
+            settings.server.data_dir.join("outbox"),
+            settings.smtp.from.clone(),
+        )));
+    }
+    if settings.smtp.host.is_empty() {
+        return Ok(Arc::new(UnconfiguredOutbox));
+    }
+    Ok(Arc::new(SmtpOutbox::new(&settings.smtp)?))
+}
+
+/// Overrides a provider's well-known endpoints with configured ones.
+fn with_overrides(
+    mut provider: ProviderSettings,
+    config: &OAuthProviderSettings,
+) -> ProviderSettings {
+    for (target, value) in [
+        (&mut provider.auth_url, &config.auth_url),
+        (&mut provider.token_url, &config.token_url),
+        (&mut provider.userinfo_url, &config.userinfo_url),
+    ] {
+        if !value.is_empty() {
+            value.clone_into(target);
+        }
+    }
+    provider
+}
+
+/// Adds every configured sign-in provider (and Google ID-token sign-in) to
+/// `auth`.
+///
+/// # Errors
+/// Malformed provider URLs or an HTTP client that cannot be built.
+pub fn identity_providers(
+    mut auth: AuthService,
+    settings: &Settings,
+) -> anyhow::Result<AuthService> {
+    let oauth = &settings.auth.oauth;
+    if !oauth.google.enabled() && !oauth.microsoft.enabled() {
+        return Ok(auth);
+    }
+    let http = studiobrain_oauth::http_client()?;
+    if oauth.google.enabled() {
+        let google = &oauth.google;
+        let provider = with_overrides(
+            ProviderSettings::google(
+                &google.client_id,
+                google.client_secret.clone(),
+                &google.redirect_url,
+            ),
+            google,
+        );
+        auth = auth.with_oauth_provider(Arc::new(HttpOAuthProvider::new(
+            "google",
+            provider,
+            http.clone(),
+        )?));
+        let jwks_url = if google.jwks_url.is_empty() {
+            studiobrain_oauth::GOOGLE_JWKS_URL
+        } else {
+            &google.jwks_url
+        };
+        auth = auth.with_google_id_tokens(Arc::new(JwksIdTokenVerifier::new(
+            "google",
+            jwks_url,
+            GOOGLE_ISSUERS.iter().map(|s| (*s).to_owned()).collect(),
+            google.client_id.clone(),
+            http.clone(),
+        )));
+    }
+    if oauth.microsoft.enabled() {
+        let microsoft = &oauth.microsoft;
+        let tenant = if microsoft.tenant.is_empty() {
+            "common"
+        } else {
+            &microsoft.tenant
+        };
+        let provider = with_overrides(
+            ProviderSettings::microsoft(
+                tenant,
+                &microsoft.client_id,
+                microsoft.client_secret.clone(),
+                &microsoft.redirect_url,
+            ),
+            microsoft,
+        );
+        auth = auth.with_oauth_provider(Arc::new(HttpOAuthProvider::new(
+            "microsoft",
+            provider,
+            http,
+        )?));
+    }
+    Ok(auth)
+}
