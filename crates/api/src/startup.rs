@@ -25,7 +25,6 @@ use studiobrain_auth::{AuthService, TokenSettings};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_redoc::{Redoc, Servable};
 use utoipa_swagger_ui::SwaggerUi;
 
 /// A built server, bound and ready to run.
@@ -82,11 +81,20 @@ fn api_routes(cfg: &mut ServiceConfig<'_>) {
         .service(teams::list_permission_templates)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key_unprefixed)
+        .service(api_keys::list_api_keys_unprefixed)
         .service(api_keys::revoke_api_key)
         .service(tenants::register_tenant)
         .service(tenants::create_tenant)
         .service(tenants::current_tenant)
         .service(tenants::update_tenant);
+}
+
+/// The ReDoc page and, when bundled, its script.
+fn redoc_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::redoc::redoc_page);
+    #[cfg(redoc_bundled)]
+    cfg.service(crate::redoc::redoc_script);
 }
 
 /// The OpenAPI document of every route.
@@ -297,7 +305,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .service(web::redirect("/docs", "/docs/"))
-                .service(Redoc::with_url("/redoc", api))
+                .configure(redoc_routes)
                 .default_service(web::to(routes::fallback::not_matched))
                 .wrap(from_fn(json_errors))
                 .wrap(cors)

@@ -1,4 +1,6 @@
-//! Contract section "Teams and Users (Admin)": `/api/api-keys`.
+//! Contract section "Teams and Users (Admin)": API keys. The contract's
+//! endpoint list names them both as `/api/api-keys` and, without the prefix,
+//! as `/api-keys`; both paths answer the same.
 
 use super::dto::{ApiKeyOut, CreatedApiKeyOut};
 use crate::error::ApiResult;
@@ -20,6 +22,21 @@ pub struct CreateApiKeyRequest {
     pub role: Option<String>,
 }
 
+async fn create(
+    state: &AppState,
+    auth: &Auth,
+    body: &CreateApiKeyRequest,
+) -> ApiResult<HttpResponse> {
+    let role = body.role.as_deref().map(Role::parse).transpose()?;
+    let created = state.auth.create_api_key(&auth.0, &body.name, role).await?;
+    Ok(HttpResponse::Created().json(CreatedApiKeyOut::from(created)))
+}
+
+async fn list(state: &AppState, auth: &Auth) -> ApiResult<web::Json<Vec<ApiKeyOut>>> {
+    let keys = state.auth.list_api_keys(&auth.0).await?;
+    Ok(web::Json(keys.into_iter().map(ApiKeyOut::from).collect()))
+}
+
 /// Create an API key; the secret is in the response, once.
 #[utoipa::path(tag = "API Keys", request_body = CreateApiKeyRequest,
     responses((status = 201, body = CreatedApiKeyOut), (status = 400), (status = 403)), security(("bearer" = [])))]
@@ -29,9 +46,19 @@ pub async fn create_api_key(
     auth: Auth,
     body: web::Json<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let role = body.role.as_deref().map(Role::parse).transpose()?;
-    let created = state.auth.create_api_key(&auth.0, &body.name, role).await?;
-    Ok(HttpResponse::Created().json(CreatedApiKeyOut::from(created)))
+    create(&state, &auth, &body).await
+}
+
+/// Create an API key (unprefixed path of the contract's endpoint list).
+#[utoipa::path(tag = "API Keys", request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKeyOut), (status = 400), (status = 403)), security(("bearer" = [])))]
+#[post("/api-keys")]
+pub async fn create_api_key_unprefixed(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
+    create(&state, &auth, &body).await
 }
 
 /// The caller's keys (administrators: every key of the tenant).
@@ -41,8 +68,17 @@ pub async fn list_api_keys(
     state: web::Data<AppState>,
     auth: Auth,
 ) -> ApiResult<web::Json<Vec<ApiKeyOut>>> {
-    let keys = state.auth.list_api_keys(&auth.0).await?;
-    Ok(web::Json(keys.into_iter().map(ApiKeyOut::from).collect()))
+    list(&state, &auth).await
+}
+
+/// The caller's keys (unprefixed path of the contract's endpoint list).
+#[utoipa::path(tag = "API Keys", responses((status = 200, body = Vec<ApiKeyOut>)), security(("bearer" = [])))]
+#[get("/api-keys")]
+pub async fn list_api_keys_unprefixed(
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> ApiResult<web::Json<Vec<ApiKeyOut>>> {
+    list(&state, &auth).await
 }
 
 /// Revoke a key.
