@@ -2,22 +2,21 @@
 //! `/redoc` works offline from the binary. Without npm (or without network)
 //! the build still succeeds and the page falls back to the CDN.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The ReDoc release served at `/redoc`.
-const REDOC_VERSION: &str = "3.0.1";
+const REDOC_VERSION: &str = "2.5.4";
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(redoc_bundled)");
     println!("cargo::rerun-if-changed=build.rs");
-    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+    let Some(out_dir) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         return;
     };
-    let out_dir = Path::new(&out_dir);
-    let bundle = out_dir.join("redoc.standalone.js");
+    let bundle = out_dir.join(format!("redoc-{REDOC_VERSION}.standalone.js"));
     if !bundle.exists()
-        && let Err(reason) = fetch(out_dir)
+        && let Err(reason) = fetch(&out_dir, &bundle)
     {
         println!(
             "cargo::warning=ReDoc bundle unavailable ({reason}); /redoc will load it from the CDN"
@@ -31,8 +30,9 @@ fn main() {
     );
 }
 
-/// `npm pack redoc@VERSION`, then extracts `bundles/redoc.standalone.js`.
-fn fetch(out_dir: &Path) -> Result<(), String> {
+/// `npm pack redoc@VERSION`, then extracts `bundles/redoc.standalone.js`
+/// to `bundle`.
+fn fetch(out_dir: &Path, bundle: &Path) -> Result<(), String> {
     let packed = Command::new("npm")
         .args([
             "pack",
@@ -50,21 +50,23 @@ fn fetch(out_dir: &Path) -> Result<(), String> {
         ));
     }
     let tarball = out_dir.join(format!("redoc-{REDOC_VERSION}.tgz"));
+    let unpack = out_dir.join("redoc-unpack");
+    std::fs::create_dir_all(&unpack)
+        .map_err(|err| format!("creating {}: {err}", unpack.display()))?;
     let extracted = Command::new("tar")
         .arg("-xzf")
         .arg(&tarball)
         .arg("-C")
-        .arg(out_dir)
-        .args([
-            "--strip-components=2",
-            "package/bundles/redoc.standalone.js",
-        ])
+        .arg(&unpack)
+        .arg("package/bundles/redoc.standalone.js")
         .status()
         .map_err(|err| format!("tar: {err}"))?;
     let _ = std::fs::remove_file(&tarball);
-    if extracted.success() {
-        Ok(())
-    } else {
-        Err("tar could not extract the bundle".into())
+    if !extracted.success() {
+        return Err("tar could not extract the bundle".into());
     }
+    std::fs::rename(unpack.join("package/bundles/redoc.standalone.js"), bundle)
+        .map_err(|err| format!("moving the bundle: {err}"))?;
+    let _ = std::fs::remove_dir_all(&unpack);
+    Ok(())
 }

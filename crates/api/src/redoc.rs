@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, get};
 #[cfg(redoc_bundled)]
 const SCRIPT_SRC: &str = "/redoc/redoc.standalone.js";
 #[cfg(not(redoc_bundled))]
-const SCRIPT_SRC: &str = "https://cdn.redoc.ly/redoc/v2.5.1/bundles/redoc.standalone.js";
+const SCRIPT_SRC: &str = "https://cdn.redoc.ly/redoc/v2.5.4/bundles/redoc.standalone.js";
 
 /// The page, reading the spec from `/openapi.json`.
 fn page() -> String {
