@@ -6,6 +6,7 @@
 //! binary and the end-to-end tests) and [`cli`].
 
 pub mod adapters;
+pub mod body;
 pub mod cli;
 pub mod client;
 pub mod config;

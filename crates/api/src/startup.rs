@@ -5,7 +5,7 @@
 use crate::config::{Mode, Settings};
 use crate::error::ApiError;
 use crate::middleware::{contain_panics, json_errors, trace_requests};
-use crate::openapi::ApiDoc;
+use crate::openapi::{ApiDoc, ErrorResponses};
 use crate::routes::{self, fallback::RouteTable};
 use crate::state::AppState;
 use crate::storage::Storage;
@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studiobrain_auth::{AuthService, TokenSettings};
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
@@ -97,30 +97,23 @@ fn redoc_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::redoc::redoc_script);
 }
 
-/// The OpenAPI document of every route.
+/// The OpenAPI document of every route, with the shared error responses.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut api = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(api_routes)
         .split_for_parts()
-        .1
+        .1;
+    ErrorResponses.modify(&mut api);
+    api
 }
 
-/// Malformed JSON is 400; well-formed JSON of the wrong shape is 422;
-/// too large is 413. All with `{"detail"}`.
+/// Reading a JSON body: malformed JSON is 400, too large 413, a wrong
+/// content type 415, all with `{"detail"}`. The shape of a well-formed body
+/// is checked by [`crate::body::JsonBody`].
 fn json_error(err: JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     let (status, detail) = match &err {
-        // A key the resource does not accept (`id`, `tenant_id`, ...) is
-        // malformed input; a known key with a wrong value is a validation failure.
-        JsonPayloadError::Deserialize(inner) if inner.to_string().starts_with("unknown field") => (
-            StatusCode::BAD_REQUEST,
-            format!("invalid request body: {inner}"),
-        ),
-        JsonPayloadError::Deserialize(inner) if inner.is_data() => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("invalid request body: {inner}"),
-        ),
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -278,6 +271,7 @@ impl Application {
     fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let shutdown = state.settings.server.shutdown_timeout_secs;
         let data = web::Data::new(state);
+        let api = openapi();
         let server = HttpServer::new(move || {
             let settings = &data.settings.server;
             let cors = settings
@@ -289,11 +283,11 @@ impl Application {
                 .expose_headers(["etag", "x-request-id", "retry-after"])
                 .supports_credentials()
                 .max_age(600);
-            let (app, api) = App::new()
+            let app = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .configure(api_routes)
-                .split_for_parts();
+                .into_app();
             app.app_data(data.clone())
                 .app_data(
                     web::JsonConfig::default()

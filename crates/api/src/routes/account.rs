@@ -3,6 +3,7 @@
 
 use super::dto::{MessageOut, TokenOut, UserOut};
 use super::throttle;
+use crate::body::JsonBody;
 use crate::cookies::{REFRESH_COOKIE, cleared_cookies, session_cookies};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
@@ -19,8 +20,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Login address.
+    #[schema(format = Email)]
     pub email: String,
     /// At least 8 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Display name.
     #[serde(default)]
@@ -54,6 +57,7 @@ pub struct SetPasswordRequest {
     #[serde(default)]
     pub current_password: Option<String>,
     /// New password, at least 8 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -70,6 +74,7 @@ pub struct ResetPasswordRequest {
     /// Token from the e-mail.
     pub token: String,
     /// New password.
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -77,9 +82,11 @@ pub struct ResetPasswordRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateInviteRequest {
     /// Address to invite.
+    #[schema(format = Email)]
     pub email: String,
     /// Role on acceptance (default `editor`).
     #[serde(default)]
+    #[schema(pattern = "^(owner|admin|editor|viewer)$")]
     pub role: Option<String>,
 }
 
@@ -107,6 +114,7 @@ pub struct RegisterWithInviteRequest {
     /// Link token.
     pub token: String,
     /// Password for the new account (or the existing account's password).
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Display name for a new account.
     #[serde(default)]
@@ -165,7 +173,7 @@ pub async fn register_account(
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     register_account(&state, &req, body.into_inner()).await
 }
@@ -177,7 +185,7 @@ pub async fn register(
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &req, "login", Some(&body.email))?;
     let tokens = state.auth.login(&body.email, &body.password).await?;
@@ -195,7 +203,7 @@ pub async fn login(
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: Option<web::Json<RefreshRequest>>,
+    body: Option<JsonBody<RefreshRequest>>,
 ) -> ApiResult<HttpResponse> {
     let from_body = body.and_then(|b| b.into_inner().refresh_token);
     let token = match from_body {
@@ -243,7 +251,7 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<U
 pub async fn set_password(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<SetPasswordRequest>,
+    body: JsonBody<SetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let tokens = state
         .auth
@@ -267,7 +275,7 @@ pub async fn set_password(
 pub async fn forgot_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ForgotPasswordRequest>,
+    body: JsonBody<ForgotPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &req, "forgot", Some(&body.email))?;
     state.auth.forgot_password(&body.email).await?;
@@ -283,7 +291,7 @@ pub async fn forgot_password(
 pub async fn reset_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ResetPasswordRequest>,
+    body: JsonBody<ResetPasswordRequest>,
 ) -> ApiResult<web::Json<MessageOut>> {
     throttle(&state, &req, "reset", None)?;
     state
@@ -300,7 +308,7 @@ pub async fn reset_password(
 pub async fn create_invite(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateInviteRequest>,
+    body: JsonBody<CreateInviteRequest>,
 ) -> ApiResult<HttpResponse> {
     let role = Role::parse(body.role.as_deref().unwrap_or("editor"))?;
     let (invite, token) = state.auth.create_invite(&auth.0, &body.email, role).await?;
@@ -340,7 +348,7 @@ pub async fn validate_invite(
 pub async fn register_with_invite(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterWithInviteRequest>,
+    body: JsonBody<RegisterWithInviteRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &req, "register", None)?;
     let tokens = state

@@ -3,6 +3,7 @@
 //! as `/api-keys`; both paths answer the same.
 
 use super::dto::{ApiKeyOut, CreatedApiKeyOut};
+use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -16,9 +17,11 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// Label.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// Role the key acts with; default and maximum: the caller's.
     #[serde(default)]
+    #[schema(pattern = "^(owner|admin|editor|viewer)$")]
     pub role: Option<String>,
 }
 
@@ -44,7 +47,7 @@ async fn list(state: &AppState, auth: &Auth) -> ApiResult<web::Json<Vec<ApiKeyOu
 pub async fn create_api_key(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateApiKeyRequest>,
+    body: JsonBody<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
     create(&state, &auth, &body).await
 }
@@ -56,7 +59,7 @@ pub async fn create_api_key(
 pub async fn create_api_key_unprefixed(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateApiKeyRequest>,
+    body: JsonBody<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
     create(&state, &auth, &body).await
 }

@@ -30,7 +30,7 @@ impl RouteTable {
     /// Methods allowed on `path`, if any route matches it.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let wanted: Vec<&str> = path.split('/').collect();
-        let mut allowed: Vec<String> = self
+        let matching: Vec<(usize, &Vec<String>)> = self
             .routes
             .iter()
             .filter(|(segments, _)| {
@@ -40,6 +40,19 @@ impl RouteTable {
                         .zip(&wanted)
                         .all(|(pattern, actual)| pattern.starts_with('{') || pattern == actual)
             })
+            .map(|(segments, methods)| {
+                (
+                    segments.iter().filter(|s| s.starts_with('{')).count(),
+                    methods,
+                )
+            })
+            .collect();
+        // `/api/users/current` is its own resource, not `/api/users/{id}`:
+        // only the templates with the fewest parameters count.
+        let fewest = matching.iter().map(|(params, _)| *params).min()?;
+        let mut allowed: Vec<String> = matching
+            .into_iter()
+            .filter(|(params, _)| *params == fewest)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         allowed.sort();
@@ -80,5 +93,45 @@ pub async fn not_matched(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         None => HttpResponse::NotFound().json(ErrorBody {
             detail: format!("no route for {}", req.path()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(routes: &[(&str, &[&str])]) -> RouteTable {
+        RouteTable {
+            routes: routes
+                .iter()
+                .map(|(path, methods)| {
+                    (
+                        path.split('/').map(str::to_owned).collect(),
+                        methods.iter().map(|m| (*m).to_owned()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn literal_routes_win_over_templates() {
+        let routes = table(&[
+            ("/api/users/current", &["GET"]),
+            ("/api/users/{id}", &["GET", "PUT", "DELETE"]),
+        ]);
+        assert_eq!(
+            routes.allowed_methods("/api/users/current"),
+            Some(vec!["GET".to_owned()])
+        );
+        assert_eq!(
+            routes.allowed_methods("/api/users/42"),
+            Some(vec![
+                "DELETE".to_owned(),
+                "GET".to_owned(),
+                "PUT".to_owned()
+            ])
+        );
+        assert_eq!(routes.allowed_methods("/api/nothing"), None);
     }
 }

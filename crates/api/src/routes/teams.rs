@@ -2,6 +2,7 @@
 
 use super::dto::{PermissionTemplateOut, TeamOut};
 use super::user_id;
+use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -14,12 +15,14 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateTeamRequest {
     /// Unique name in the tenant.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// Free text.
     #[serde(default)]
     pub description: String,
     /// Members (must belong to the tenant).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::user_ids)]
     pub member_ids: Vec<String>,
 }
 
@@ -30,7 +33,7 @@ pub struct CreateTeamRequest {
 pub async fn create_team(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateTeamRequest>,
+    body: JsonBody<CreateTeamRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let members = body
@@ -76,6 +79,7 @@ pub async fn get_team(
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplateRequest {
     /// Unique name in the tenant.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// Free text.
     #[serde(default)]
@@ -83,6 +87,7 @@ pub struct CreateTemplateRequest {
     /// Permission names: `entities:read`, `entities:write`, `entities:delete`,
     /// `ai:use`, `templates:manage`, `users:manage`, `settings:manage`,
     /// `billing:manage`.
+    #[schema(schema_with = crate::openapi::permission_names)]
     pub permissions: Vec<String>,
 }
 
@@ -93,7 +98,7 @@ pub struct CreateTemplateRequest {
 pub async fn create_permission_template(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateTemplateRequest>,
+    body: JsonBody<CreateTemplateRequest>,
 ) -> ApiResult<HttpResponse> {
     let template = state
         .auth

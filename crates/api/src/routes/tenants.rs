@@ -2,6 +2,7 @@
 
 use super::account::{RegisterRequest, register_account};
 use super::dto::{TenantOut, TokenOut};
+use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -16,7 +17,7 @@ use utoipa::ToSchema;
 pub async fn register_tenant(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     register_account(&state, &req, body.into_inner()).await
 }
@@ -26,6 +27,7 @@ pub async fn register_tenant(
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     /// Display name.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
 }
 
@@ -36,7 +38,7 @@ pub struct CreateTenantRequest {
 pub async fn create_tenant(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<CreateTenantRequest>,
+    body: JsonBody<CreateTenantRequest>,
 ) -> ApiResult<HttpResponse> {
     let tenant = state.auth.create_tenant(&auth.0, &body.name).await?;
     Ok(HttpResponse::Created().json(TenantOut::from(tenant)))
@@ -58,6 +60,7 @@ pub async fn current_tenant(
 pub struct UpdateTenantRequest {
     /// New display name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     /// Settings to merge in (top-level keys replace).
     #[serde(default)]
@@ -72,7 +75,7 @@ pub struct UpdateTenantRequest {
 pub async fn update_tenant(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<UpdateTenantRequest>,
+    body: JsonBody<UpdateTenantRequest>,
 ) -> ApiResult<web::Json<TenantOut>> {
     let body = body.into_inner();
     let tenant = state

@@ -3,6 +3,7 @@
 
 use super::dto::{ApiKeyOut, CreatedApiKeyOut, MessageOut, UserOut};
 use super::user_id;
+use crate::body::JsonBody;
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -56,12 +57,15 @@ pub async fn get_user(
 pub struct UpdateUserRequest {
     /// New display name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub display_name: Option<String>,
     /// New login address.
     #[serde(default)]
+    #[schema(format = Email)]
     pub email: Option<String>,
     /// New role.
     #[serde(default)]
+    #[schema(pattern = "^(owner|admin|editor|viewer)$")]
     pub role: Option<String>,
     /// Activate or deactivate.
     #[serde(default)]
@@ -79,7 +83,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<String>,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> ApiResult<web::Json<UserOut>> {
     let body = body.into_inner();
     let update = UserUpdate {
@@ -116,6 +120,7 @@ pub async fn delete_user(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AdminPasswordRequest {
     /// The new password.
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -127,7 +132,7 @@ pub async fn change_user_password(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<String>,
-    body: web::Json<AdminPasswordRequest>,
+    body: JsonBody<AdminPasswordRequest>,
 ) -> ApiResult<web::Json<MessageOut>> {
     state
         .auth
@@ -193,6 +198,7 @@ pub async fn get_subscription(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SubscriptionRequest {
     /// New tier.
+    #[schema(pattern = "^(free|indie|team|enterprise)$")]
     pub tier: String,
 }
 
@@ -204,7 +210,7 @@ pub async fn set_subscription(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<String>,
-    body: web::Json<SubscriptionRequest>,
+    body: JsonBody<SubscriptionRequest>,
 ) -> ApiResult<web::Json<SubscriptionOut>> {
     let view = state
         .auth

@@ -4,6 +4,7 @@
 use super::account::LoginRequest;
 use super::dto::{TenantOut, UserOut};
 use super::throttle;
+use crate::body::JsonBody;
 use crate::cookies::session_cookies;
 use crate::error::ApiResult;
 use crate::extract::Auth;
@@ -56,7 +57,7 @@ pub fn web_session(state: &AppState, tokens: &SessionTokens) -> HttpResponse {
 pub async fn web_login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &req, "login", Some(&body.email))?;
     let tokens = state.auth.login(&body.email, &body.password).await?;
@@ -77,7 +78,7 @@ pub struct GoogleSsoRequest {
 pub async fn google_sso(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<GoogleSsoRequest>,
+    body: JsonBody<GoogleSsoRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &req, "login", None)?;
     let sign_up = if state.settings.registration_open() {
@@ -153,7 +154,7 @@ pub struct SelectTenantRequest {
 pub async fn select_tenant(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<SelectTenantRequest>,
+    body: JsonBody<SelectTenantRequest>,
 ) -> ApiResult<HttpResponse> {
     let tenant =
         TenantId::parse(body.tenant_id.clone()).map_err(|_| AuthError::NotFound("tenant"))?;

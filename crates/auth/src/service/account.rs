@@ -69,7 +69,7 @@ impl AuthService {
                 "an account with this e-mail already exists".into(),
             ));
         }
-        let display_name = clean_name(input.display_name.as_deref()).unwrap_or_else(|| {
+        let display_name = clean_name(input.display_name.as_deref())?.unwrap_or_else(|| {
             email
                 .as_str()
                 .split('@')
@@ -77,7 +77,7 @@ impl AuthService {
                 .unwrap_or("user")
                 .to_owned()
         });
-        let tenant_name = clean_name(input.tenant_name.as_deref())
+        let tenant_name = clean_name(input.tenant_name.as_deref())?
             .unwrap_or_else(|| format!("{display_name}'s studio"));
         let tenant_id =
             TenantId::parse(self.ids.new_id()).map_err(|err| AuthError::Unexpected(err.into()))?;
@@ -428,7 +428,7 @@ impl AuthService {
             }
             None => {
                 password::check_policy(plain_password)?;
-                let name = clean_name(display_name).unwrap_or_else(|| {
+                let name = clean_name(display_name)?.unwrap_or_else(|| {
                     invite
                         .email
                         .as_str()
@@ -467,16 +467,36 @@ impl AuthService {
     }
 }
 
-/// A trimmed, non-empty name of at most 200 characters, if given.
-pub(crate) fn clean_name(raw: Option<&str>) -> Option<String> {
-    raw.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.chars().take(200).collect())
+/// Longest accepted name (display, tenant, team, template).
+pub const MAX_NAME_LEN: usize = 200;
+
+/// The trimmed name, if a non-blank one is given.
+///
+/// # Errors
+/// [`AuthError::Invalid`] for a name longer than [`MAX_NAME_LEN`] characters.
+pub(crate) fn clean_name(raw: Option<&str>) -> AuthResult<Option<String>> {
+    let name = raw.map(str::trim).filter(|s| !s.is_empty());
+    match name {
+        Some(name) if name.chars().count() > MAX_NAME_LEN => Err(AuthError::Invalid(format!(
+            "names must be at most {MAX_NAME_LEN} characters"
+        ))),
+        other => Ok(other.map(str::to_owned)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{MAX_NAME_LEN, clean_name, slugify};
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            clean_name(Some("  Ann ")).expect("valid").as_deref(),
+            Some("Ann")
+        );
+        assert_eq!(clean_name(Some("   ")).expect("valid"), None);
+        assert!(clean_name(Some(&"x".repeat(MAX_NAME_LEN + 1))).is_err());
+    }
 
     #[test]
     fn slugs_are_url_safe() {

@@ -158,7 +158,7 @@ impl AuthService {
             membership.is_active = active;
         }
         let mut profile_changed = false;
-        if let Some(name) = clean_name(update.display_name.as_deref()) {
+        if let Some(name) = clean_name(update.display_name.as_deref())? {
             user.display_name = name;
             profile_changed = true;
         }
@@ -250,7 +250,7 @@ impl AuthService {
     /// [`AuthError::Forbidden`] unless the caller administers the current tenant.
     pub async fn create_tenant(&self, principal: &Principal, name: &str) -> AuthResult<Tenant> {
         principal.require(Permission::SettingsManage)?;
-        let name = clean_name(Some(name))
+        let name = clean_name(Some(name))?
             .ok_or_else(|| AuthError::Invalid("tenant name must not be empty".into()))?;
         let id =
             TenantId::parse(self.ids.new_id()).map_err(|err| AuthError::Unexpected(err.into()))?;
@@ -286,7 +286,7 @@ impl AuthService {
         principal.require(Permission::SettingsManage)?;
         let mut tenant = self.current_tenant(principal).await?;
         if let Some(name) = name {
-            tenant.name = clean_name(Some(name))
+            tenant.name = clean_name(Some(name))?
                 .ok_or_else(|| AuthError::Invalid("tenant name must not be empty".into()))?;
         }
         if let Some(settings) = settings {
@@ -317,7 +317,7 @@ impl AuthService {
         member_ids: Vec<UserId>,
     ) -> AuthResult<Team> {
         principal.require(Permission::EntitiesWrite)?;
-        let name = clean_name(Some(name))
+        let name = clean_name(Some(name))?
             .ok_or_else(|| AuthError::Invalid("team name must not be empty".into()))?;
         for member in &member_ids {
             if self
@@ -377,7 +377,7 @@ impl AuthService {
         permissions: &[String],
     ) -> AuthResult<PermissionTemplate> {
         principal.require(Permission::UsersManage)?;
-        let name = clean_name(Some(name))
+        let name = clean_name(Some(name))?
             .ok_or_else(|| AuthError::Invalid("template name must not be empty".into()))?;
         let template = PermissionTemplate {
             id: self.ids.new_id(),
