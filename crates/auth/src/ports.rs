@@ -84,10 +84,10 @@ pub trait ApiKeyRepository: Send + Sync {
     /// The key with this hash, revoked or not, if any.
     async fn find_api_key(&self, key_hash: &str) -> AuthResult<Option<ApiKey>>;
     /// Keys of a tenant, optionally of one user only, newest first.
-    async fn list_api_keys(
+    async fn list_api_keys<'a>(
         &self,
         tenant: &TenantId,
-        user: Option<&UserId>,
+        user: Option<&'a UserId>,
     ) -> AuthResult<Vec<ApiKey>>;
     /// Revokes one key of the tenant. MUST return `NotFound` when the key
     /// does not exist in this tenant or is already revoked.

@@ -263,10 +263,10 @@ impl ApiKeyRepository for MemoryIdentityStore {
             .cloned())
     }
 
-    async fn list_api_keys(
+    async fn list_api_keys<'a>(
         &self,
         tenant: &TenantId,
-        user: Option<&UserId>,
+        user: Option<&'a UserId>,
     ) -> AuthResult<Vec<ApiKey>> {
         let mut keys: Vec<ApiKey> = self
             .state()

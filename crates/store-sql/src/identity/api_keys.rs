@@ -64,10 +64,10 @@ impl ApiKeyRepository for SqlStore {
         commit(txn, row.map(from_row).transpose()?).await
     }
 
-    async fn list_api_keys(
+    async fn list_api_keys<'a>(
         &self,
         tenant: &TenantId,
-        user: Option<&UserId>,
+        user: Option<&'a UserId>,
     ) -> AuthResult<Vec<ApiKey>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = api_key::Entity::find()
