@@ -2,7 +2,10 @@
 //! request) and `sb_refresh` (sent only to `/api/auth`). Both httpOnly;
 //! SameSite Lax and Strict; Secure when configured.
 
+use crate::config::AuthSettings;
+use actix_web::HttpResponseBuilder;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::http::StatusCode;
 use studiobrain_auth::SessionTokens;
 
 /// Name of the access-token cookie.
@@ -46,4 +49,17 @@ pub fn cleared_cookies() -> [Cookie<'static>; 2] {
         .finish();
     refresh.make_removal();
     [access, refresh]
+}
+
+/// A response builder with `status` that sets the session's cookies.
+pub fn with_session_cookies(
+    status: StatusCode,
+    tokens: &SessionTokens,
+    auth: &AuthSettings,
+) -> HttpResponseBuilder {
+    let mut response = HttpResponseBuilder::new(status);
+    for cookie in session_cookies(tokens, auth.refresh_token_days, auth.cookie_secure) {
+        response.cookie(cookie);
+    }
+    response
 }

@@ -4,7 +4,7 @@
 use super::dto::{MessageOut, TokenOut, UserOut};
 use super::throttle;
 use crate::body::JsonBody;
-use crate::cookies::{REFRESH_COOKIE, cleared_cookies, session_cookies};
+use crate::cookies::{REFRESH_COOKIE, cleared_cookies, with_session_cookies};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -127,15 +127,7 @@ pub fn session_response(
     tokens: &SessionTokens,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    for cookie in session_cookies(
-        tokens,
-        state.settings.auth.refresh_token_days,
-        state.settings.auth.cookie_secure,
-    ) {
-        response.cookie(cookie);
-    }
-    response.json(TokenOut::from(tokens))
+    with_session_cookies(status, tokens, &state.settings.auth).json(TokenOut::from(tokens))
 }
 
 /// Shared by both registration routes.

@@ -5,7 +5,7 @@ use super::account::LoginRequest;
 use super::dto::{TenantOut, UserOut};
 use super::throttle;
 use crate::body::JsonBody;
-use crate::cookies::session_cookies;
+use crate::cookies::with_session_cookies;
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::state::AppState;
@@ -33,15 +33,12 @@ pub struct WebLoginOut {
 
 /// Answers a browser session: the contract's login JSON, cookies set.
 pub fn web_session(state: &AppState, tokens: &SessionTokens) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    for cookie in session_cookies(
+    with_session_cookies(
+        actix_web::http::StatusCode::OK,
         tokens,
-        state.settings.auth.refresh_token_days,
-        state.settings.auth.cookie_secure,
-    ) {
-        response.cookie(cookie);
-    }
-    response.json(WebLoginOut {
+        &state.settings.auth,
+    )
+    .json(WebLoginOut {
         access_token: tokens.access_token.clone(),
         token_type: "bearer",
         tenant_id: tokens.tenant_id.to_string(),

@@ -140,15 +140,7 @@ impl AuthService {
             return Err(AuthError::Unauthenticated);
         }
         if let Some(user) = self.ports.users.find_user_by_email(&identity.email).await? {
-            let membership = self
-                .ports
-                .tenants
-                .memberships_of_user(&user.id)
-                .await?
-                .into_iter()
-                .find(|m| m.is_active)
-                .ok_or(AuthError::Unauthenticated)?;
-            return self.open_session(user, &membership).await;
+            return self.sign_in(user).await;
         }
         if sign_up == SignUp::Refused {
             return Err(AuthError::Forbidden(

@@ -46,7 +46,14 @@ impl AuthService {
         if !password::verify(password.to_owned(), stored).await? {
             return Err(AuthError::Unauthenticated);
         }
-        let user = user.ok_or(AuthError::Unauthenticated)?;
+        self.sign_in(user.ok_or(AuthError::Unauthenticated)?).await
+    }
+
+    /// Opens a session for a verified `user` in their first active tenant.
+    ///
+    /// # Errors
+    /// [`AuthError::Unauthenticated`] when no membership is active.
+    pub(crate) async fn sign_in(&self, user: User) -> AuthResult<SessionTokens> {
         let membership = self
             .ports
             .tenants
