@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_identity;
 mod m20261126_000002_secure_identity;
+mod m20261127_000003_create_provider_connections;
+mod rls;
 
 /// Every migration of StudioBrain, oldest first.
 pub struct Migrator;
@@ -16,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_identity::Migration),
             Box::new(m20261126_000002_secure_identity::Migration),
+            Box::new(m20261127_000003_create_provider_connections::Migration),
         ]
     }
 }

@@ -142,12 +142,12 @@ fn cascade(
 }
 
 /// A foreign key `table.tenant_id -> tenants.id` that cascades deletes.
-fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
+pub(crate) fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
     cascade(table, Owner::TenantId, Tenants::Table, Tenants::Id)
 }
 
 /// A foreign key `table.user_id -> users.id` that cascades deletes.
-fn user_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
+pub(crate) fn user_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
     cascade(table, Owner::UserId, Users::Table, Users::Id)
 }
 

@@ -6,15 +6,13 @@
 //! the store sets per request. A few lookups that happen before the tenant is
 //! known are opened up for reading only, each by its own setting.
 
+use crate::rls::{APP_ROLE, grant_app_role, isolate_tenant, release_tenant, revoke_app_role};
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 
 /// Creates the application role, grants it the identity tables and enables
 /// row-level security on the tenant-owned ones.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// Role every request runs as; shared by all databases of a cluster.
-const APP_ROLE: &str = "studiobrain_app";
 
 /// Tables the application role may read and write.
 const TABLES: [&str; 9] = [
@@ -47,9 +45,6 @@ const TENANT_TABLES: [(&str, Option<&str>); 5] = [
     ("permission_templates", None),
 ];
 
-/// The row-level condition shared by every tenant-owned table.
-const SAME_TENANT: &str = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')";
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -76,24 +71,11 @@ impl MigrationTrait for Migration {
              END $$"
         ))
         .await?;
-        db.execute_unprepared(&format!(
-            "GRANT USAGE ON SCHEMA public TO {APP_ROLE}; \
-             GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {APP_ROLE}",
-            TABLES.join(", ")
-        ))
-        .await?;
-        for (table, lookup) in TENANT_TABLES {
-            let using = match lookup {
-                Some(lookup) => format!("{SAME_TENANT} OR {lookup}"),
-                None => SAME_TENANT.to_owned(),
-            };
-            db.execute_unprepared(&format!(
-                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; \
-                 ALTER TABLE {table} FORCE ROW LEVEL SECURITY; \
-                 CREATE POLICY tenant_isolation ON {table} FOR ALL TO PUBLIC \
-                   USING ({using}) WITH CHECK ({SAME_TENANT})"
-            ))
+        db.execute_unprepared(&format!("GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
             .await?;
+        grant_app_role(manager, &TABLES).await?;
+        for (table, lookup) in TENANT_TABLES {
+            isolate_tenant(manager, table, lookup).await?;
         }
         Ok(())
     }
@@ -102,22 +84,12 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let db = manager.get_connection();
         for (table, _) in TENANT_TABLES {
-            db.execute_unprepared(&format!(
-                "DROP POLICY IF EXISTS tenant_isolation ON {table}; \
-                 ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; \
-                 ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"
-            ))
-            .await?;
+            release_tenant(manager, table).await?;
         }
         // The role is shared by every database of the cluster: only this
         // database's grants are withdrawn.
-        db.execute_unprepared(&format!(
-            "REVOKE ALL ON {} FROM {APP_ROLE}",
-            TABLES.join(", ")
-        ))
-        .await?;
+        revoke_app_role(manager, &TABLES).await?;
         Ok(())
     }
 }

@@ -198,3 +198,132 @@ async fn unconfigured_providers_answer_503_naming_the_setting() {
         "drive consent needs auth"
     );
 }
+
+async fn app_with_drive(provider: &MockServer) -> TestApp {
+    let base = provider.uri();
+    Mock::given(method("POST"))
+        .and(path("/drive-token"))
+        .and(body_string_contains("code=drive-code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "drive-access", "refresh_token": "drive-refresh",
+            "token_type": "Bearer", "expires_in": 3600,
+            "scope": "https://www.googleapis.com/auth/drive.file"
+        })))
+        .mount(provider)
+        .await;
+    TestApp::spawn_with(Backend::Memory, |s| {
+        let drive = &mut s.auth.oauth.google_drive;
+        drive.client_id = "drive-client".into();
+        drive.client_secret = SecretString::from("drive-secret");
+        drive.redirect_url = "http://127.0.0.1/api/auth/oauth/google/drive/callback".into();
+        drive.auth_url = format!("{base}/authorize");
+        drive.token_url = format!("{base}/drive-token");
+    })
+    .await
+    .unwrap()
+}
+
+/// Starts the Drive consent as `token` and returns the state.
+async fn start_consent(app: &TestApp, token: &str) -> String {
+    let start = app.get("/api/auth/oauth/google/drive", Some(token)).await;
+    assert_eq!(start.status(), 302);
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    for param in [
+        "access_type=offline",
+        "prompt=consent",
+        "drive.file",
+        "code_challenge=",
+    ] {
+        assert!(location.contains(param), "{param} in {location}");
+    }
+    let url = reqwest::Url::parse(&location).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn drive_consent_stores_sealed_tokens_for_the_member_who_started_it() {
+    let provider = MockServer::start().await;
+    let app = app_with_drive(&provider).await;
+    let owner = app.register("drive@studio.example").await;
+    let token = text(&owner, "access_token");
+    let stranger = app.register("other@elsewhere.example").await;
+
+    // A state started by one member does not complete for another.
+    let stolen = start_consent(&app, token).await;
+    let hijack = app
+        .get(
+            &format!("/api/auth/oauth/google/drive/callback?code=drive-code&state={stolen}"),
+            Some(text(&stranger, "access_token")),
+        )
+        .await;
+    assert_eq!(hijack.status(), 401);
+
+    let state = start_consent(&app, token).await;
+    let done = app
+        .get(
+            &format!("/api/auth/oauth/google/drive/callback?code=drive-code&state={state}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let body: Value = done.json().await.unwrap();
+    assert_eq!(body["connected"], json!(true));
+    assert_eq!(body["offline_access"], json!(true));
+    assert!(
+        !body.to_string().contains("drive-access"),
+        "tokens are never shown"
+    );
+
+    let principal = app.state.auth.authenticate(token).await.unwrap();
+    let stored = app
+        .state
+        .auth
+        .connection(&principal, "google_drive")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.sealed_access_token.contains("drive-access"),
+        "sealed at rest"
+    );
+    let opened = app
+        .state
+        .auth
+        .provider_tokens(&principal, "google_drive")
+        .await
+        .unwrap();
+    assert_eq!(opened.access_token, "drive-access");
+    assert_eq!(opened.refresh_token.as_deref(), Some("drive-refresh"));
+
+    let viewer = app
+        .add_member(token, "viewer@studio.example", "viewer")
+        .await;
+    let refused = app
+        .get(
+            "/api/auth/oauth/google/drive",
+            Some(text(&viewer, "access_token")),
+        )
+        .await;
+    assert_eq!(refused.status(), 403, "viewers cannot connect services");
+}
+
+#[tokio::test]
+async fn drive_consent_without_configuration_answers_503() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let owner = app.register("nodrive@studio.example").await;
+    let response = app
+        .get(
+            "/api/auth/oauth/google/drive",
+            Some(text(&owner, "access_token")),
+        )
+        .await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        text(&body, "detail").contains("auth.oauth.google_drive.client_id"),
+        "{body}"
+    );
+}

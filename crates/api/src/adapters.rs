@@ -2,9 +2,11 @@
 //! outbox and the sign-in providers.
 
 use crate::config::{Mode, OAuthProviderSettings, Settings};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use studiobrain_auth::AuthService;
 use studiobrain_auth::ports::Outbox;
+use studiobrain_auth::sealing::SecretSealer;
 use studiobrain_mail::{FileOutbox, SmtpOutbox, UnconfiguredOutbox};
 use studiobrain_oauth::{GOOGLE_ISSUERS, HttpOAuthProvider, JwksIdTokenVerifier, ProviderSettings};
 
@@ -43,8 +45,8 @@ fn with_overrides(
     provider
 }
 
-/// Adds every configured sign-in provider (and Google ID-token sign-in) to
-/// `auth`.
+/// Adds every configured sign-in provider (and Google ID-token sign-in),
+/// the Drive consent provider and the token sealer to `auth`.
 ///
 /// # Errors
 /// Malformed provider URLs or an HTTP client that cannot be built.
@@ -53,7 +55,10 @@ pub fn identity_providers(
     settings: &Settings,
 ) -> anyhow::Result<AuthService> {
     let oauth = &settings.auth.oauth;
-    if !oauth.google.enabled() && !oauth.microsoft.enabled() {
+    if let Some(sealer) = sealer(settings)? {
+        auth = auth.with_sealer(sealer);
+    }
+    if !oauth.google.enabled() && !oauth.microsoft.enabled() && !oauth.google_drive.enabled() {
         return Ok(auth);
     }
     let http = studiobrain_oauth::http_client()?;
@@ -104,8 +109,43 @@ pub fn identity_providers(
         auth = auth.with_oauth_provider(Arc::new(HttpOAuthProvider::new(
             "microsoft",
             provider,
+            http.clone(),
+        )?));
+    }
+    if oauth.google_drive.enabled() {
+        let drive = &oauth.google_drive;
+        let provider = with_overrides(
+            ProviderSettings::google_drive(
+                &drive.client_id,
+                drive.client_secret.clone(),
+                &drive.redirect_url,
+            ),
+            drive,
+        );
+        auth = auth.with_consent_provider(Arc::new(HttpOAuthProvider::new(
+            "google_drive",
+            provider,
             http,
         )?));
     }
     Ok(auth)
+}
+
+/// The sealer of outside services' tokens: the configured key, else (in
+/// desktop mode) the data directory's own; none in cloud mode without a key.
+///
+/// # Errors
+/// A malformed configured key, or an unreadable key file.
+fn sealer(settings: &Settings) -> anyhow::Result<Option<SecretSealer>> {
+    let configured = settings.auth.encryption_key.expose_secret();
+    let key = if !configured.is_empty() {
+        configured.to_owned()
+    } else if settings.server.mode == Mode::Desktop {
+        crate::local_secrets::sealing_key(&settings.server.data_dir)?
+    } else {
+        return Ok(None);
+    };
+    let sealer = SecretSealer::from_base64(&key)
+        .map_err(|err| anyhow::anyhow!("auth.encryption_key: {err}"))?;
+    Ok(Some(sealer))
 }

@@ -102,6 +102,8 @@ pub struct AuthSettings {
     pub local_owner_email: String,
     /// Sign-in providers.
     pub oauth: OAuthSettings,
+    /// Base64 key sealing outside services' tokens.
+    pub encryption_key: SecretString,
 }
 
 /// `[auth.oauth]`.
@@ -111,6 +113,8 @@ pub struct OAuthSettings {
     pub google: OAuthProviderSettings,
     /// `[auth.oauth.microsoft]`.
     pub microsoft: OAuthProviderSettings,
+    /// `[auth.oauth.google_drive]`: Drive consent.
+    pub google_drive: OAuthProviderSettings,
 }
 
 /// One sign-in provider. Enabled when `client_id` is set.
@@ -265,6 +269,16 @@ impl Settings {
         }
         self.auth.oauth.google.validate("google")?;
         self.auth.oauth.microsoft.validate("microsoft")?;
+        self.auth.oauth.google_drive.validate("google_drive")?;
+        if self.server.mode == Mode::Cloud
+            && self.auth.oauth.google_drive.enabled()
+            && self.auth.encryption_key.expose_secret().is_empty()
+        {
+            bail!(
+                "Drive consent stores OAuth tokens sealed: set STUDIOBRAIN__AUTH__ENCRYPTION_KEY \
+                 (32 random bytes, base64)"
+            );
+        }
         if self.auth.access_token_minutes <= 0 || self.auth.refresh_token_days <= 0 {
             bail!("auth.access_token_minutes and auth.refresh_token_days must be positive");
         }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod local_secrets;
 pub mod middleware;
 pub mod openapi;
 pub mod redoc;

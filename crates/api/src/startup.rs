@@ -150,36 +150,6 @@ fn query_error(
     .into()
 }
 
-/// Reads or creates the desktop signing secret (`<data_dir>/jwt.secret`,
-/// mode 0600), so that sessions survive restarts.
-fn desktop_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("jwt.secret");
-    if let Ok(existing) = std::fs::read(&path)
-        && existing.len() >= studiobrain_auth::tokens::MIN_SECRET_LEN
-    {
-        return Ok(existing);
-    }
-    let secret = format!(
-        "{}{}",
-        studiobrain_auth::secrets::random_token(),
-        studiobrain_auth::secrets::random_token()
-    )
-    .into_bytes();
-    let tmp = data_dir.join(".jwt.secret.tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(&secret)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    Ok(secret)
-}
-
 /// Lays out the sample project folder on first run.
 fn ensure_project_folder(project: &Path) -> anyhow::Result<()> {
     for sub in ["_Templates", "_Rules", ".studiobrain"] {
@@ -208,7 +178,7 @@ impl Application {
 
         let secret = match settings.auth.jwt_secret.expose_secret() {
             s if !s.is_empty() => s.as_bytes().to_vec(),
-            _ => desktop_secret(&server_settings.data_dir)?,
+            _ => crate::local_secrets::jwt_secret(&server_settings.data_dir)?.into_bytes(),
         };
         let storage = Storage::open(&settings.database.url).await?;
         if settings.database.run_migrations {

@@ -82,6 +82,7 @@ pub async fn run_all(ports: &AuthPorts) {
     invites(ports).await;
     one_time_tokens(ports).await;
     teams_and_templates(ports).await;
+    connections(ports).await;
 }
 
 pub async fn users(ports: &AuthPorts) {
@@ -575,5 +576,85 @@ pub async fn teams_and_templates(ports: &AuthPorts) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+pub async fn connections(ports: &AuthPorts) {
+    let (a, alice) = seeded(ports).await;
+    let (b, _) = seeded(ports).await;
+    let first = ProviderConnection {
+        tenant_id: a.id.clone(),
+        user_id: alice.id.clone(),
+        provider: "google_drive".into(),
+        sealed_access_token: "sealed-1".into(),
+        sealed_refresh_token: Some("sealed-r".into()),
+        expires_at: Some(now() + Duration::hours(1)),
+        scopes: vec!["drive.file".into()],
+        created_at: now(),
+        updated_at: now(),
+    };
+    ports.connections.upsert_connection(&first).await.unwrap();
+    assert_eq!(
+        ports
+            .connections
+            .get_connection(&a.id, &alice.id, "google_drive")
+            .await
+            .unwrap(),
+        Some(first.clone()),
+        "connection round-trips"
+    );
+    let later = now() + Duration::minutes(5);
+    let second = ProviderConnection {
+        sealed_access_token: "sealed-2".into(),
+        sealed_refresh_token: None,
+        created_at: later,
+        updated_at: later,
+        ..first.clone()
+    };
+    ports.connections.upsert_connection(&second).await.unwrap();
+    let stored = ports
+        .connections
+        .get_connection(&a.id, &alice.id, "google_drive")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.sealed_access_token, "sealed-2", "upsert replaces");
+    assert_eq!(stored.sealed_refresh_token, None);
+    assert_eq!(
+        stored.created_at, first.created_at,
+        "upsert keeps the first consent time"
+    );
+    assert_eq!(
+        ports
+            .connections
+            .get_connection(&b.id, &alice.id, "google_drive")
+            .await
+            .unwrap(),
+        None,
+        "per tenant"
+    );
+    assert_eq!(
+        ports
+            .connections
+            .get_connection(&a.id, &alice.id, "dropbox")
+            .await
+            .unwrap(),
+        None,
+        "per provider"
+    );
+    ports
+        .connections
+        .delete_connection(&a.id, &alice.id, "google_drive")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            ports
+                .connections
+                .delete_connection(&a.id, &alice.id, "google_drive")
+                .await,
+            Err(AuthError::NotFound(_))
+        ),
+        "delete twice"
     );
 }

@@ -27,6 +27,7 @@ pub mod models;
 pub mod password;
 pub mod permissions;
 pub mod ports;
+pub mod sealing;
 pub mod secrets;
 pub mod service;
 pub mod tokens;

@@ -384,6 +384,57 @@ pub struct AuthorizationRequest {
     pub pkce_verifier: String,
 }
 
+/// Tokens an outside service granted after the user's consent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderTokens {
+    /// Short-lived access token.
+    pub access_token: String,
+    /// Long-lived refresh token, when granted.
+    pub refresh_token: Option<String>,
+    /// When the access token expires, if the provider said.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for ProviderTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderTokens")
+            .field("access_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// A user's stored consent to an outside service (Google Drive), with the
+/// tokens sealed (encrypted and authenticated) at rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderConnection {
+    /// Tenant the connection belongs to.
+    pub tenant_id: TenantId,
+    /// User who consented.
+    pub user_id: UserId,
+    /// Service id, e.g. `google_drive`.
+    pub provider: String,
+    /// Sealed access token.
+    pub sealed_access_token: String,
+    /// Sealed refresh token, if granted.
+    pub sealed_refresh_token: Option<String>,
+    /// Access-token expiry, if known.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+    /// First consent.
+    pub created_at: DateTime<Utc>,
+    /// Last consent or refresh.
+    pub updated_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

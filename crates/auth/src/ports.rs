@@ -214,6 +214,50 @@ pub trait IdTokenVerifier: Send + Sync {
     async fn verify_id_token(&self, id_token: &str) -> AuthResult<ExternalIdentity>;
 }
 
+/// Consent to an outside service's API (Google Drive): the
+/// authorization-code flow with PKCE, answering the granted tokens.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ConsentProvider: Send + Sync {
+    /// Service id, e.g. `google_drive`.
+    fn id(&self) -> &str;
+    /// A new authorization request asking for the service's scopes and
+    /// offline access. MUST return `Unexpected` only for malformed URLs.
+    fn authorization_request(&self) -> AuthResult<AuthorizationRequest>;
+    /// Exchanges the code (with its PKCE verifier) for tokens.
+    ///
+    /// MUST return `Unauthenticated` when the provider rejects the code and
+    /// `Unexpected` when it is unreachable or answers garbage.
+    async fn exchange_for_tokens(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+    ) -> AuthResult<ProviderTokens>;
+}
+
+/// Users' stored consents to outside services.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ConnectionRepository: Send + Sync {
+    /// Stores a connection, replacing the one of the same tenant, user and
+    /// provider (keeping its `created_at`).
+    async fn upsert_connection(&self, connection: &ProviderConnection) -> AuthResult<()>;
+    /// The connection of `user` in `tenant` to `provider`, if any.
+    async fn get_connection(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+    ) -> AuthResult<Option<ProviderConnection>>;
+    /// Removes a connection. MUST return `NotFound` if there is none.
+    async fn delete_connection(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+    ) -> AuthResult<()>;
+}
+
 /// Every port the identity service needs.
 #[derive(Clone)]
 pub struct AuthPorts {
@@ -231,6 +275,8 @@ pub struct AuthPorts {
     pub one_time: Arc<dyn OneTimeTokenStore>,
     /// Teams and permission templates.
     pub teams: Arc<dyn TeamRepository>,
+    /// Consents to outside services.
+    pub connections: Arc<dyn ConnectionRepository>,
     /// E-mail delivery.
     pub outbox: Arc<dyn Outbox>,
 }
@@ -244,6 +290,7 @@ pub trait IdentityStore:
     + InviteRepository
     + OneTimeTokenStore
     + TeamRepository
+    + ConnectionRepository
 {
 }
 
@@ -255,6 +302,7 @@ impl<T> IdentityStore for T where
         + InviteRepository
         + OneTimeTokenStore
         + TeamRepository
+        + ConnectionRepository
 {
 }
 
@@ -268,7 +316,8 @@ impl AuthPorts {
             api_keys: store.clone(),
             invites: store.clone(),
             one_time: store.clone(),
-            teams: store,
+            teams: store.clone(),
+            connections: store,
             outbox,
         }
     }

@@ -21,6 +21,7 @@ struct State {
     one_time: HashMap<String, OneTimeToken>,
     teams: Vec<Team>,
     templates: Vec<PermissionTemplate>,
+    connections: Vec<ProviderConnection>,
 }
 
 /// All identity storage ports in memory.
@@ -92,6 +93,7 @@ impl UserRepository for MemoryIdentityStore {
         s.memberships.retain(|m| m.user_id != *id);
         s.refresh_tokens.retain(|t| t.user_id != *id);
         s.api_keys.retain(|k| k.user_id != *id);
+        s.connections.retain(|c| c.user_id != *id);
         Ok(())
     }
 }
@@ -454,5 +456,57 @@ impl TeamRepository for MemoryIdentityStore {
             .iter()
             .find(|t| t.tenant_id == *tenant && t.id == id)
             .cloned())
+    }
+}
+
+#[async_trait]
+impl ConnectionRepository for MemoryIdentityStore {
+    async fn upsert_connection(&self, connection: &ProviderConnection) -> AuthResult<()> {
+        let mut s = self.state();
+        match s.connections.iter_mut().find(|c| {
+            c.tenant_id == connection.tenant_id
+                && c.user_id == connection.user_id
+                && c.provider == connection.provider
+        }) {
+            Some(slot) => {
+                let created_at = slot.created_at;
+                *slot = ProviderConnection {
+                    created_at,
+                    ..connection.clone()
+                };
+            }
+            None => s.connections.push(connection.clone()),
+        }
+        Ok(())
+    }
+
+    async fn get_connection(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+    ) -> AuthResult<Option<ProviderConnection>> {
+        Ok(self
+            .state()
+            .connections
+            .iter()
+            .find(|c| c.tenant_id == *tenant && c.user_id == *user && c.provider == provider)
+            .cloned())
+    }
+
+    async fn delete_connection(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+    ) -> AuthResult<()> {
+        let mut s = self.state();
+        let before = s.connections.len();
+        s.connections
+            .retain(|c| !(c.tenant_id == *tenant && c.user_id == *user && c.provider == provider));
+        if s.connections.len() == before {
+            return Err(AuthError::NotFound("connection"));
+        }
+        Ok(())
     }
 }

@@ -21,4 +21,4 @@ mod settings;
 pub use http::http_client;
 pub use id_token::{GOOGLE_ISSUERS, GOOGLE_JWKS_URL, JwksIdTokenVerifier};
 pub use provider::HttpOAuthProvider;
-pub use settings::ProviderSettings;
+pub use settings::{GOOGLE_DRIVE_FILE_SCOPE, ProviderSettings};

@@ -4,7 +4,7 @@ use crate::http::OAuthHttp;
 use crate::settings::ProviderSettings;
 use anyhow::Context as _;
 use async_trait::async_trait;
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
@@ -13,8 +13,10 @@ use oauth2::{
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use studiobrain_auth::error::{AuthError, AuthResult};
-use studiobrain_auth::models::{AuthorizationRequest, EmailAddress, ExternalIdentity};
-use studiobrain_auth::ports::OAuthProvider;
+use studiobrain_auth::models::{
+    AuthorizationRequest, EmailAddress, ExternalIdentity, ProviderTokens,
+};
+use studiobrain_auth::ports::{ConsentProvider, OAuthProvider};
 
 /// An `oauth2` client with the authorization and token endpoints set.
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -29,6 +31,7 @@ pub struct HttpOAuthProvider {
     client: Client,
     userinfo_url: reqwest::Url,
     scopes: Vec<String>,
+    extra_auth_params: Vec<(String, String)>,
     http: OAuthHttp,
 }
 
@@ -61,6 +64,7 @@ impl HttpOAuthProvider {
             client,
             userinfo_url,
             scopes: settings.scopes,
+            extra_auth_params: settings.extra_auth_params,
             http: OAuthHttp(http),
         })
     }
@@ -105,30 +109,34 @@ struct UserInfo {
     name: Option<String>,
 }
 
-#[async_trait]
-impl OAuthProvider for HttpOAuthProvider {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn authorization_request(&self) -> AuthResult<AuthorizationRequest> {
+impl HttpOAuthProvider {
+    /// The authorization URL with scopes, extra parameters, a fresh state
+    /// and an S256 PKCE challenge.
+    fn new_authorization_request(&self) -> AuthorizationRequest {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state) = self
+        let mut request = self
             .client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(self.scopes.iter().cloned().map(Scope::new))
-            .set_pkce_challenge(challenge)
-            .url();
-        Ok(AuthorizationRequest {
+            .set_pkce_challenge(challenge);
+        for (name, value) in &self.extra_auth_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let (url, state) = request.url();
+        AuthorizationRequest {
             url: url.into(),
             state: state.into_secret(),
             pkce_verifier: verifier.into_secret(),
-        })
+        }
     }
 
-    async fn exchange_code(&self, code: &str, pkce_verifier: &str) -> AuthResult<ExternalIdentity> {
-        let token = self
-            .client
+    /// Exchanges a code and its PKCE verifier at the token endpoint.
+    async fn request_token(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+    ) -> AuthResult<BasicTokenResponse> {
+        self.client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&self.http)
@@ -149,7 +157,55 @@ impl OAuthProvider for HttpOAuthProvider {
                 other => AuthError::Unexpected(
                     anyhow::Error::new(other).context("token endpoint request failed"),
                 ),
-            })?;
+            })
+    }
+}
+
+#[async_trait]
+impl OAuthProvider for HttpOAuthProvider {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn authorization_request(&self) -> AuthResult<AuthorizationRequest> {
+        Ok(self.new_authorization_request())
+    }
+
+    async fn exchange_code(&self, code: &str, pkce_verifier: &str) -> AuthResult<ExternalIdentity> {
+        let token = self.request_token(code, pkce_verifier).await?;
         self.userinfo(token.access_token().secret()).await
+    }
+}
+
+#[async_trait]
+impl ConsentProvider for HttpOAuthProvider {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn authorization_request(&self) -> AuthResult<AuthorizationRequest> {
+        Ok(self.new_authorization_request())
+    }
+
+    async fn exchange_for_tokens(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+    ) -> AuthResult<ProviderTokens> {
+        let token = self.request_token(code, pkce_verifier).await?;
+        let expires_at = token
+            .expires_in()
+            .and_then(|ttl| chrono::Duration::from_std(ttl).ok())
+            .map(|ttl| chrono::Utc::now() + ttl);
+        let scopes = match token.scopes() {
+            Some(granted) => granted.iter().map(|s| s.to_string()).collect(),
+            None => self.scopes.clone(),
+        };
+        Ok(ProviderTokens {
+            access_token: token.access_token().secret().clone(),
+            refresh_token: token.refresh_token().map(|t| t.secret().clone()),
+            expires_at,
+            scopes,
+        })
     }
 }

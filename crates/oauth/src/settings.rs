@@ -22,7 +22,14 @@ pub struct ProviderSettings {
     /// Scopes requested; `openid`, `email` and `profile` by default.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
+    /// Extra query parameters of the authorization URL (for example
+    /// Google's `access_type=offline` to obtain a refresh token).
+    #[serde(default)]
+    pub extra_auth_params: Vec<(String, String)>,
 }
+
+/// Google's scope for files the app creates or the user opens with it.
+pub const GOOGLE_DRIVE_FILE_SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
 
 fn default_scopes() -> Vec<String> {
     ["openid", "email", "profile"].map(String::from).to_vec()
@@ -39,6 +46,20 @@ impl ProviderSettings {
             userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo".to_owned(),
             redirect_url: redirect_url.to_owned(),
             scopes: default_scopes(),
+            extra_auth_params: Vec::new(),
+        }
+    }
+
+    /// Google's endpoints asking for Drive file access with a refresh token
+    /// (`access_type=offline`, `prompt=consent`).
+    pub fn google_drive(client_id: &str, client_secret: SecretString, redirect_url: &str) -> Self {
+        Self {
+            scopes: vec![GOOGLE_DRIVE_FILE_SCOPE.to_owned()],
+            extra_auth_params: vec![
+                ("access_type".to_owned(), "offline".to_owned()),
+                ("prompt".to_owned(), "consent".to_owned()),
+            ],
+            ..Self::google(client_id, client_secret, redirect_url)
         }
     }
 
@@ -60,6 +81,7 @@ impl ProviderSettings {
             userinfo_url: "https://graph.microsoft.com/oidc/userinfo".to_owned(),
             redirect_url: redirect_url.to_owned(),
             scopes: default_scopes(),
+            extra_auth_params: Vec::new(),
         }
     }
 }
@@ -74,6 +96,7 @@ impl fmt::Debug for ProviderSettings {
             .field("userinfo_url", &self.userinfo_url)
             .field("redirect_url", &self.redirect_url)
             .field("scopes", &self.scopes)
+            .field("extra_auth_params", &self.extra_auth_params)
             .finish()
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use studiobrain_auth::error::AuthError;
 use studiobrain_auth::ports::OAuthProvider;
 use studiobrain_oauth::{HttpOAuthProvider, ProviderSettings, http_client};
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 /// Matches a form-encoded body that has `key` set to exactly `value`.
@@ -31,6 +31,7 @@ fn settings(server: &MockServer) -> ProviderSettings {
         userinfo_url: format!("{}/userinfo", server.uri()),
         redirect_url: "https://app.example.com/auth/callback".to_owned(),
         scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+        extra_auth_params: Vec::new(),
     }
 }
 
@@ -288,4 +289,58 @@ fn malformed_urls_are_rejected() {
     settings.token_url = "not a url".to_owned();
     let result = HttpOAuthProvider::new("google", settings, http_client().expect("client"));
     assert!(result.is_err());
+}
+
+#[tokio::test]
+async fn drive_consent_asks_for_offline_access_and_returns_the_tokens() {
+    use studiobrain_auth::ports::ConsentProvider;
+    use studiobrain_oauth::GOOGLE_DRIVE_FILE_SCOPE;
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("code=consent-code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "drive-access",
+            "refresh_token": "drive-refresh",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "scope": GOOGLE_DRIVE_FILE_SCOPE,
+        })))
+        .mount(&server)
+        .await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let drive_settings = ProviderSettings {
+        auth_url: format!("{}/authorize", server.uri()),
+        token_url: format!("{}/token", server.uri()),
+        ..ProviderSettings::google_drive(
+            "client-1",
+            SecretString::from("s3cret"),
+            "https://app.example.com/drive/cb",
+        )
+    };
+    let drive = HttpOAuthProvider::new(
+        "google_drive",
+        drive_settings,
+        http_client().expect("client"),
+    )
+    .expect("valid");
+
+    let request = ConsentProvider::authorization_request(&drive).expect("request");
+    for param in ["access_type=offline", "prompt=consent", "drive.file"] {
+        assert!(request.url.contains(param), "{param} in {}", request.url);
+    }
+    let tokens = drive
+        .exchange_for_tokens("consent-code", &request.pkce_verifier)
+        .await
+        .expect("tokens");
+    assert_eq!(tokens.access_token, "drive-access");
+    assert_eq!(tokens.refresh_token.as_deref(), Some("drive-refresh"));
+    assert_eq!(tokens.scopes, vec![GOOGLE_DRIVE_FILE_SCOPE.to_owned()]);
+    let expires = tokens.expires_at.expect("expiry");
+    assert!(expires > chrono::Utc::now() + chrono::Duration::minutes(59));
+    assert!(
+        !format!("{tokens:?}").contains("drive-access"),
+        "tokens never print"
+    );
 }

@@ -22,12 +22,13 @@ use studiobrain_kernel::TenantId;
 use studiobrain_migration::{Migrator, MigratorTrait};
 
 /// Tables [`SqlStore::count_rows_unfiltered_as_tenant`] accepts.
-const TENANT_TABLES: [&str; 5] = [
+const TENANT_TABLES: [&str; 6] = [
     "memberships",
     "api_keys",
     "invites",
     "teams",
     "permission_templates",
+    "provider_connections",
 ];
 
 /// A connection pool to the StudioBrain database, SQLite or PostgreSQL.

@@ -15,7 +15,7 @@ use sea_orm::{
 use std::future::Future;
 use studiobrain_auth::AuthPorts;
 use studiobrain_auth::contract::{membership, run_all, tenant, user};
-use studiobrain_auth::models::{ApiKey, ApiKeyScope, Role, Team, Tenant, User};
+use studiobrain_auth::models::{ApiKey, ApiKeyScope, ProviderConnection, Role, Team, Tenant, User};
 use studiobrain_kernel::TenantId;
 use studiobrain_migration::{Migrator, MigratorTrait};
 use studiobrain_store_sql::SqlStore;
@@ -167,7 +167,8 @@ async fn app_role_neither_bypasses_rls_nor_owns_tables() {
     .await;
 }
 
-/// A stored tenant with `members` members, an API key and a team per member.
+/// A stored tenant with `members` members, an API key, a team and a
+/// provider connection per member.
 async fn populated_tenant(ports: &AuthPorts, members: usize) -> Tenant {
     let t = tenant();
     ports.tenants.insert_tenant(&t).await.expect("tenant");
@@ -201,6 +202,22 @@ async fn populated_tenant(ports: &AuthPorts, members: usize) -> Tenant {
             created_at: t.created_at,
         };
         ports.teams.insert_team(&team).await.expect("team");
+        let connection = ProviderConnection {
+            tenant_id: t.id.clone(),
+            user_id: u.id.clone(),
+            provider: "google_drive".into(),
+            sealed_access_token: "sealed".into(),
+            sealed_refresh_token: None,
+            expires_at: None,
+            scopes: vec!["drive.file".into()],
+            created_at: t.created_at,
+            updated_at: t.created_at,
+        };
+        ports
+            .connections
+            .upsert_connection(&connection)
+            .await
+            .expect("connection");
     }
     t
 }
@@ -212,7 +229,7 @@ async fn row_level_security_confines_unfiltered_queries() {
         let a = populated_tenant(&ports, 3).await;
         let b = populated_tenant(&ports, 2).await;
         let nobody = TenantId::parse("no-such-tenant").expect("valid id");
-        for table in ["memberships", "api_keys", "teams"] {
+        for table in ["memberships", "api_keys", "teams", "provider_connections"] {
             let count = |tenant: TenantId| {
                 let store = store.clone();
                 async move { store.count_rows_unfiltered_as_tenant(table, &tenant).await.expect(table) }

@@ -1,7 +1,6 @@
 //! Contract section "OAuth": sign-in with Google or Microsoft through the
-//! authorization-code flow with PKCE, and the provider list. The Google
-//! Drive consent routes belong to the Drive integration; until its token
-//! store exists they answer 503 naming what is missing.
+//! authorization-code flow with PKCE, the provider list, and the signed-in
+//! member's consent to Google Drive (tokens stored sealed).
 
 use super::web_auth::web_session;
 use crate::error::{ApiError, ApiResult};
@@ -47,18 +46,24 @@ async fn start(state: &AppState, provider: &str) -> ApiResult<HttpResponse> {
         .finish())
 }
 
-async fn finish(state: &AppState, provider: &str, query: CallbackQuery) -> ApiResult<HttpResponse> {
+/// The code and state of a callback, or why there are none.
+fn callback_parameters(query: CallbackQuery) -> ApiResult<(String, String)> {
     if let Some(error) = query.error {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNAUTHORIZED,
-            format!("the provider refused the sign-in: {error}"),
+            format!("the provider refused: {error}"),
         ));
     }
-    let (Some(code), Some(oauth_state)) = (query.code, query.state) else {
-        return Err(ApiError::bad_request(
+    match (query.code, query.state) {
+        (Some(code), Some(state)) => Ok((code, state)),
+        _ => Err(ApiError::bad_request(
             "the callback needs the code and state parameters",
-        ));
-    };
+        )),
+    }
+}
+
+async fn finish(state: &AppState, provider: &str, query: CallbackQuery) -> ApiResult<HttpResponse> {
+    let (code, oauth_state) = callback_parameters(query)?;
     let sign_up = if state.settings.registration_open() {
         SignUp::Allowed
     } else {
@@ -107,22 +112,50 @@ pub async fn microsoft_callback(
     finish(&state, "microsoft", query.into_inner()).await
 }
 
-fn drive_unavailable() -> ApiResult<HttpResponse> {
-    Err(ApiError::not_configured(
-        "Google Drive is not configured: set drive.client_id, drive.client_secret and drive.redirect_url",
-    ))
+/// The caller's connection to an outside service (tokens never shown).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionOut {
+    /// Service id (`google_drive`).
+    pub provider: String,
+    /// Always true once the callback succeeded.
+    pub connected: bool,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+    /// Access-token expiry (RFC 3339), if known.
+    pub expires_at: Option<String>,
+    /// Whether a refresh token was granted (offline access).
+    pub offline_access: bool,
 }
 
-/// Start the Google Drive consent flow.
-#[utoipa::path(tag = "OAuth", responses((status = 401), (status = 503, description = "Drive not configured")), security(("bearer" = [])))]
+/// Start the Google Drive consent flow (302 to Google).
+#[utoipa::path(tag = "OAuth", responses((status = 302, description = "redirect to the provider"), (status = 401), (status = 503, description = "Drive not configured")), security(("bearer" = [])))]
 #[get("/api/auth/oauth/google/drive")]
-pub async fn drive_start(_auth: Auth) -> ApiResult<HttpResponse> {
-    drive_unavailable()
+pub async fn drive_start(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let url = state.auth.start_consent(&auth.0, "google_drive").await?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, url))
+        .finish())
 }
 
-/// Google Drive consent callback.
-#[utoipa::path(tag = "OAuth", responses((status = 401), (status = 503, description = "Drive not configured")), security(("bearer" = [])))]
+/// Google Drive consent callback: stores the granted tokens, sealed.
+#[utoipa::path(tag = "OAuth", params(CallbackQuery),
+    responses((status = 200, body = ConnectionOut), (status = 400), (status = 401), (status = 503, description = "Drive not configured")), security(("bearer" = [])))]
 #[get("/api/auth/oauth/google/drive/callback")]
-pub async fn drive_callback(_auth: Auth) -> ApiResult<HttpResponse> {
-    drive_unavailable()
+pub async fn drive_callback(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<CallbackQuery>,
+) -> ApiResult<web::Json<ConnectionOut>> {
+    let (code, oauth_state) = callback_parameters(query.into_inner())?;
+    let connection = state
+        .auth
+        .finish_consent(&auth.0, "google_drive", &code, &oauth_state)
+        .await?;
+    Ok(web::Json(ConnectionOut {
+        provider: connection.provider,
+        connected: true,
+        scopes: connection.scopes,
+        expires_at: connection.expires_at.map(|t| t.to_rfc3339()),
+        offline_access: connection.sealed_refresh_token.is_some(),
+    }))
 }

@@ -7,6 +7,7 @@
 
 pub mod account;
 mod cache;
+pub mod consent;
 pub mod directory;
 pub mod external;
 pub mod keys;
@@ -15,7 +16,8 @@ pub mod session;
 use crate::error::{AuthError, AuthResult};
 use crate::models::{ApiKeyScope, Role, User};
 use crate::permissions::{Permission, PermissionSet};
-use crate::ports::{AuthPorts, IdTokenVerifier, OAuthProvider};
+use crate::ports::{AuthPorts, ConsentProvider, IdTokenVerifier, OAuthProvider};
+use crate::sealing::SecretSealer;
 use crate::tokens::TokenSettings;
 use cache::PrincipalCache;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct AuthService {
     cache: Arc<PrincipalCache>,
     oauth: Vec<Arc<dyn OAuthProvider>>,
     google_id_tokens: Option<Arc<dyn IdTokenVerifier>>,
+    consent: Vec<Arc<dyn ConsentProvider>>,
+    sealer: Option<SecretSealer>,
 }
 
 impl AuthService {
@@ -52,6 +56,8 @@ impl AuthService {
             cache: Arc::new(PrincipalCache::new(chrono::Duration::seconds(1))),
             oauth: Vec::new(),
             google_id_tokens: None,
+            consent: Vec::new(),
+            sealer: None,
         }
     }
 

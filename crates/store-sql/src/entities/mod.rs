@@ -1,10 +1,11 @@
-//! SeaORM entities, one module per table of the identity migration.
+//! SeaORM entities, one module per table of the migrations.
 
 pub mod api_key;
 pub mod invite;
 pub mod membership;
 pub mod one_time_token;
 pub mod permission_template;
+pub mod provider_connection;
 pub mod refresh_token;
 pub mod team;
 pub mod tenant;

@@ -2,6 +2,7 @@
 //! the conversions between domain values and rows.
 
 mod api_keys;
+mod connections;
 mod invites;
 mod one_time;
 mod sessions;

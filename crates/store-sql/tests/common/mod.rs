@@ -28,4 +28,4 @@ pub fn ports(store: &SqlStore) -> AuthPorts {
 }
 
 /// Name of the newest migration.
-pub const LATEST_MIGRATION: &str = "m20261126_000002_secure_identity";
+pub const LATEST_MIGRATION: &str = "m20261127_000003_create_provider_connections";
