@@ -793,3 +793,83 @@ async fn cloud_mode_without_smtp_answers_503_for_every_address() {
         assert!(text(&body, "detail").contains("smtp.host"), "{body}");
     }
 }
+
+#[tokio::test]
+async fn health_cors_and_request_ids() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let detailed: Value = app
+        .get("/health/detailed", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detailed["status"], "ok");
+    assert_eq!(detailed["mode"], "desktop");
+    assert_eq!(detailed["database"]["backend"], "sqlite");
+    assert_eq!(detailed["database"]["reachable"], json!(true));
+    assert!(
+        text(&detailed["database"], "migration_version").starts_with('m'),
+        "{detailed}"
+    );
+
+    assert_eq!(app.get("/api/services/status", None).await.status(), 401);
+    let owner = app.register("ops@studio.example").await;
+    let services: Value = app
+        .get("/api/services/status", Some(text(&owner, "access_token")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = services["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| text(s, "name"))
+        .collect();
+    assert_eq!(names, ["database", "email", "oauth"]);
+
+    let traced = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        traced.headers()["x-request-id"],
+        "trace-me-42",
+        "a plain client id is echoed"
+    );
+    let generated = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "bad id\twith tab")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(generated.headers()["x-request-id"], "bad id\twith tab");
+
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/teams"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("http://localhost:3000").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let foreign = preflight("https://evil.example").await.unwrap();
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

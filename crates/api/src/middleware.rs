@@ -113,3 +113,39 @@ fn default_detail(status: StatusCode) -> String {
         other => other.canonical_reason().unwrap_or("error").to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test, web};
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_an_opaque_json_500() {
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(json_errors))
+                .wrap(actix_web::middleware::from_fn(contain_panics))
+                .route(
+                    "/boom",
+                    web::get().to(|| async { panic!("secret detail") as HttpResponse }),
+                ),
+        )
+        .await;
+        let outcome =
+            test::try_call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        let Err(err) = outcome else {
+            panic!("the panic should become an error");
+        };
+        // What actix's dispatcher sends for an error.
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(
+            body["detail"], "internal server error",
+            "the cause is logged, not returned"
+        );
+    }
+}
