@@ -1,0 +1,26 @@
+//! Entity domain of StudioBrain: entities are Markdown files with YAML
+//! frontmatter in a project folder (the truth) mirrored into an index (a
+//! rebuildable cache). Types come from templates; validation reports what
+//! breaks the template's rules on every read.
+//!
+//! Parts: [`ids`], [`template`] and [`registry`] (entity types),
+//! [`entity`] (the model and file layout), [`validate`], [`ports`]
+//! ([`ports::Vault`], [`ports::EntityIndex`]) and [`service`]
+//! ([`EntityService`]).
+
+pub mod entity;
+pub mod error;
+pub mod ids;
+pub mod ports;
+pub mod registry;
+pub mod schema;
+pub mod service;
+pub mod template;
+pub mod validate;
+
+pub use entity::Entity;
+pub use error::{EntityError, EntityResult};
+pub use ids::{EntityId, EntityType};
+pub use registry::{TemplateSet, TemplateSource};
+pub use service::{EntityChanges, EntityService, EntityView, NewEntity};
+pub use template::{Template, TemplateLayer};

@@ -1,0 +1,106 @@
+//! Ports of the entity domain: the project folder ([`Vault`], one per
+//! tenant through [`VaultProvider`]) and the database mirror
+//! ([`EntityIndex`]). Paths are relative to the project root with `/`
+//! separators; adapters MUST refuse any path that would leave the root.
+
+use crate::entity::Entity;
+use crate::error::EntityResult;
+use crate::ids::{EntityId, EntityType};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use studiobrain_kernel::TenantId;
+
+/// A project folder.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Vault: Send + Sync {
+    /// The bytes of the file at `path`, or `None` if it does not exist.
+    /// MUST return `Invalid` for a path leaving the root (including through
+    /// a symlink).
+    async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>>;
+    /// Writes the file atomically (temporary file in the same folder, fsync,
+    /// rename, fsync folder), creating parent folders.
+    async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()>;
+    /// Creates a folder and its parents.
+    async fn create_dir(&self, path: &str) -> EntityResult<()>;
+    /// Moves a file or folder. MUST return `AlreadyExists` if `to` exists
+    /// and `NotFound` if `from` does not.
+    async fn rename(&self, from: &str, to: &str) -> EntityResult<()>;
+    /// Deletes a folder and everything in it. MUST return `NotFound` if it
+    /// does not exist.
+    async fn remove_dir(&self, path: &str) -> EntityResult<()>;
+    /// Every file under `dir` (recursively) whose name ends with `suffix`,
+    /// as paths relative to the root, sorted; empty if `dir` is absent.
+    async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>>;
+}
+
+/// Hands out the project folder of each tenant.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait VaultProvider: Send + Sync {
+    /// The vault of `tenant` (created and seeded on first use).
+    ///
+    /// MUST return `Unexpected` if the folder cannot be prepared.
+    fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>>;
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    #[default]
+    Desc,
+}
+
+/// A list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityQuery {
+    /// Type to list.
+    pub entity_type: EntityType,
+    /// Entities to skip.
+    pub offset: u64,
+    /// Most entities to return (1 to 200).
+    pub limit: u64,
+    /// Words that must all occur in the name or the fields (case-insensitive).
+    pub search: Option<String>,
+    /// Exact status.
+    pub status: Option<String>,
+    /// `name`, `status`, `created_at`, `updated_at`, or any top-level field.
+    pub sort_by: String,
+    /// Direction.
+    pub sort_order: SortOrder,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityPage {
+    /// Matching entities in all pages.
+    pub total: u64,
+    /// This page.
+    pub entities: Vec<Entity>,
+}
+
+/// The database mirror of the files of every tenant.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait EntityIndex: Send + Sync {
+    /// Inserts or replaces the row of `entity` (and clears its deleted mark).
+    async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()>;
+    /// The live (not deleted) entity, if any.
+    async fn get(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<Option<Entity>>;
+    /// Whether a live entity exists.
+    async fn exists(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<bool>;
+    /// A page of live entities.
+    async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage>;
+    /// Marks an entity deleted (recycle bin). MUST return `NotFound` if no
+    /// live entity exists.
+    async fn mark_deleted(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+        at: DateTime<Utc>,
+    ) -> EntityResult<()>;
+}

@@ -1,0 +1,111 @@
+//! JSON Schema (draft 2020-12) of an entity type's frontmatter, derived
+//! from its template: one property per field, typed from the placeholder,
+//! with the widget's constraints (options, bounds, reference lists).
+
+use crate::template::{FieldSpec, Template};
+use serde_json::{Map, Value, json};
+
+/// The JSON Schema dialect used.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The id pattern every entity id matches.
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,127}$";
+
+fn type_of(default: &Value) -> Value {
+    match default {
+        Value::Bool(_) => json!(["boolean", "null"]),
+        Value::Number(_) => json!(["number", "null"]),
+        Value::Array(_) => json!(["array", "null"]),
+        Value::Object(_) => json!(["object", "null"]),
+        Value::String(_) | Value::Null => json!(["string", "number", "boolean", "null"]),
+    }
+}
+
+fn field_schema(spec: &FieldSpec) -> Value {
+    let config = &spec.config;
+    let mut schema = Map::new();
+    if spec.name == "id" {
+        schema.insert("type".into(), json!("string"));
+        schema.insert("pattern".into(), json!(ID_PATTERN));
+        return Value::Object(schema);
+    }
+    if let Some(reference) = &config.reference_type {
+        schema.insert("x-reference-type".into(), json!(reference.as_str()));
+        let item = json!({"anyOf": [{"type": "string"}, {"type": "object"}]});
+        if spec.default.is_array() || config.max_selections.is_some_and(|m| m > 1) {
+            schema.insert("type".into(), json!(["array", "string", "null"]));
+            schema.insert("items".into(), item);
+            if let Some(max) = config.max_selections {
+                schema.insert("maxItems".into(), json!(max));
+            }
+        } else {
+            schema.insert("anyOf".into(), json!([{"type": "string"}, {"type": "object"}, {"type": "null"}]));
+        }
+    } else {
+        schema.insert("type".into(), type_of(&spec.default));
+    }
+    if !config.options.is_empty() && config.reference_type.is_none() {
+        // Decision 9.3: status is free text; its options are suggestions.
+        let key = if spec.name == "status" { "examples" } else { "enum" };
+        let mut options: Vec<Value> = config.options.iter().map(|o| json!(o)).collect();
+        if key == "enum" {
+            options.push(Value::Null);
+            options.push(json!(""));
+            if spec.default.is_array() {
+                schema.insert("items".into(), json!({"enum": options}));
+            } else {
+                schema.insert(key.into(), Value::Array(options));
+            }
+        } else {
+            schema.insert(key.into(), Value::Array(options));
+        }
+    }
+    if let Some(min) = config.min {
+        schema.insert("minimum".into(), json!(min));
+    }
+    if let Some(max) = config.max {
+        schema.insert("maximum".into(), json!(max));
+    }
+    if let Some(widget) = &config.widget {
+        schema.insert("x-widget".into(), json!(widget));
+    }
+    Value::Object(schema)
+}
+
+/// The schema of `template`'s frontmatter. Unknown keys are allowed: files
+/// are edited by hand and keep every key.
+pub fn entity_schema(template: &Template) -> Value {
+    let properties: Map<String, Value> = template.fields.iter().map(|f| (f.name.clone(), field_schema(f))).collect();
+    let required: Vec<&str> = template.fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    json!({
+        "$schema": DIALECT,
+        "$id": format!("studiobrain:entity/{}", template.entity_type),
+        "title": template.entity_type.as_str(),
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::TemplateLayer;
+
+    #[test]
+    fn schema_reflects_fields_and_widgets() {
+        let text = "---\nentity_type: faction\nfield_config:\n  leader:\n    widget: entity-selector\n    reference_type: character\n    max_selections: 1\n  allies:\n    widget: entity-selector\n    reference_type: faction\n    max_selections: 3\n  alignment:\n    widget: select\n    options: [good, evil]\n  founded:\n    widget: year\n    min: 1800\n    max: 2000\nid: \"\"\nname: \"\"\nleader: \"\"\nallies: []\nalignment: good\nfounded: null\nmembers_count: 0\n---\n";
+        let template = Template::parse("FACTION_TEMPLATE.md", text, TemplateLayer::Standard).expect("valid");
+        let schema = entity_schema(&template);
+        assert_eq!(schema["$schema"], DIALECT);
+        assert_eq!(schema["required"], json!(["id", "name"]));
+        let p = &schema["properties"];
+        assert_eq!(p["id"]["pattern"], ID_PATTERN);
+        assert_eq!(p["allies"]["maxItems"], 3);
+        assert_eq!(p["leader"]["x-reference-type"], "character");
+        assert_eq!(p["alignment"]["enum"], json!(["good", "evil", null, ""]));
+        assert_eq!((p["founded"]["minimum"].clone(), p["founded"]["maximum"].clone()), (json!(1800), json!(2000)));
+        assert_eq!(p["members_count"]["type"], json!(["number", "null"]));
+    }
+}

@@ -1,0 +1,506 @@
+//! [`EntityService`]: the entity use cases. One service owns every write:
+//! load the file, apply the change (touching only the keys it changes),
+//! render, write the file atomically, then mirror it into the index. The
+//! file is the truth: if the index write fails after the file landed, a
+//! reindex repairs the row from the file.
+
+use crate::entity::{Entity, content_hash, entity_dir, entity_path, legacy_entity_path, text_field};
+use crate::error::{EntityError, EntityResult, FieldError};
+use crate::ids::EntityId;
+use crate::ports::{EntityIndex, EntityPage, EntityQuery, Vault, VaultProvider};
+use crate::registry::{TemplateSet, TemplateSource};
+use crate::template::{Template, TemplateLayer};
+use crate::validate::{self, Severity, ValidationIssue};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use studiobrain_kernel::{Clock, SystemClock, TenantId};
+use studiobrain_markdown::Document;
+
+/// An entity with its validation, as the API serves it.
+#[derive(Debug, Clone)]
+pub struct EntityView {
+    /// The entity.
+    pub entity: Entity,
+    /// Findings of the template's rules.
+    pub validation_errors: Vec<ValidationIssue>,
+    /// No error-severity findings.
+    pub is_valid: bool,
+}
+
+/// Input of a create.
+#[derive(Debug, Clone, Default)]
+pub struct NewEntity {
+    /// Id; generated from the name when absent.
+    pub entity_id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Status; the template's default when absent.
+    pub status: Option<String>,
+    /// Further frontmatter fields.
+    pub fields: Map<String, Value>,
+    /// Body; the template's skeleton when absent.
+    pub markdown_body: Option<String>,
+}
+
+/// Input of an update: only what is given changes.
+#[derive(Debug, Clone, Default)]
+pub struct EntityChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New status.
+    pub status: Option<String>,
+    /// Fields to set; a `null` removes the key.
+    pub fields: Map<String, Value>,
+    /// New body.
+    pub markdown_body: Option<String>,
+}
+
+/// Result of rebuilding a tenant's index from its files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReindexReport {
+    /// Files indexed.
+    pub indexed: u64,
+    /// Files that could not be read, with the reason.
+    pub failed: Vec<String>,
+}
+
+/// Keys every entity file carries at the top level.
+const IDENTITY_KEYS: [&str; 3] = ["id", "name", "status"];
+
+/// The entity use cases.
+pub struct EntityService {
+    vaults: Arc<dyn VaultProvider>,
+    index: Arc<dyn EntityIndex>,
+    shipped: Arc<TemplateSet>,
+    templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
+    validations: Mutex<HashMap<(TenantId, String, String, i64), Arc<Vec<ValidationIssue>>>>,
+    writes: tokio::sync::Mutex<()>,
+    clock: Arc<dyn Clock>,
+}
+
+impl EntityService {
+    /// A service over the tenants' vaults and the index. `shipped` are the
+    /// templates used by a project that has none of its own.
+    pub fn new(vaults: Arc<dyn VaultProvider>, index: Arc<dyn EntityIndex>, shipped: Arc<TemplateSet>) -> Self {
+        Self {
+            vaults,
+            index,
+            shipped,
+            templates: Mutex::new(HashMap::new()),
+            validations: Mutex::new(HashMap::new()),
+            writes: tokio::sync::Mutex::new(()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The templates shipped with the server.
+    pub fn shipped_templates(&self) -> &TemplateSet {
+        &self.shipped
+    }
+
+    fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
+        self.vaults.vault(tenant)
+    }
+
+    /// The entity types of the tenant's project (its `_Templates/`, else the
+    /// shipped ones), loaded once and cached until [`Self::reload_templates`].
+    ///
+    /// # Errors
+    /// The vault cannot be read.
+    pub async fn templates(&self, tenant: &TenantId) -> EntityResult<Arc<TemplateSet>> {
+        if let Some(set) = self.templates.lock().unwrap_or_else(|p| p.into_inner()).get(tenant) {
+            return Ok(set.clone());
+        }
+        self.reload_templates(tenant).await
+    }
+
+    /// Reads the tenant's templates again.
+    ///
+    /// # Errors
+    /// The vault cannot be read.
+    pub async fn reload_templates(&self, tenant: &TenantId) -> EntityResult<Arc<TemplateSet>> {
+        let vault = self.vault(tenant)?;
+        let mut sources = Vec::new();
+        for layer in TemplateLayer::ALL {
+            let dir = format!("_Templates/{}", layer.folder());
+            for path in vault.list(&dir, "_TEMPLATE.md").await? {
+                if let Some(bytes) = vault.read(&path).await? {
+                    sources.push(TemplateSource {
+                        layer,
+                        file_name: path.rsplit('/').next().unwrap_or(&path).to_owned(),
+                        text: String::from_utf8_lossy(&bytes).into_owned(),
+                    });
+                }
+            }
+        }
+        let set = if sources.is_empty() { self.shipped.clone() } else { Arc::new(TemplateSet::load(sources)) };
+        for problem in set.problems() {
+            tracing::warn!(tenant = %tenant, %problem, "template not loaded");
+        }
+        self.templates.lock().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), set.clone());
+        Ok(set)
+    }
+
+    /// The template of `entity_type` in the tenant's project.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown type.
+    pub async fn template(&self, tenant: &TenantId, entity_type: &str) -> EntityResult<Arc<Template>> {
+        self.templates(tenant).await?.require(entity_type)
+    }
+
+    /// Validation findings of `entity`, cached per revision.
+    async fn validation(&self, tenant: &TenantId, template: &Template, entity: &Entity) -> EntityResult<Arc<Vec<ValidationIssue>>> {
+        let key = (tenant.clone(), entity.entity_type.to_string(), entity.id.to_string(), entity.revision);
+        if let Some(found) = self.validations.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(found.clone());
+        }
+        let (mut issues, references) = validate::check(template, entity.id.as_str(), &entity.fields);
+        for reference in &references {
+            let exists = match EntityId::parse(&reference.id) {
+                Ok(id) => self.index.exists(tenant, &reference.entity_type, &id).await?,
+                Err(_) => false,
+            };
+            if !exists {
+                issues.push(validate::dangling(reference));
+            }
+        }
+        let issues = Arc::new(issues);
+        let mut cache = self.validations.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 50_000 {
+            cache.clear();
+        }
+        cache.insert(key, issues.clone());
+        Ok(issues)
+    }
+
+    /// References can change validity of other entities; forget findings.
+    fn forget_validations(&self) {
+        self.validations.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    async fn view(&self, tenant: &TenantId, template: &Template, entity: Entity) -> EntityResult<EntityView> {
+        let issues = self.validation(tenant, template, &entity).await?;
+        let is_valid = !issues.iter().any(|i| i.severity == Severity::Error);
+        Ok(EntityView { entity, validation_errors: (*issues).clone(), is_valid })
+    }
+
+    /// One entity with its validation.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown type or id.
+    pub async fn get(&self, tenant: &TenantId, entity_type: &str, id: &str) -> EntityResult<EntityView> {
+        let template = self.template(tenant, entity_type).await?;
+        let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
+        let entity = self
+            .index
+            .get(tenant, &template.entity_type, &id)
+            .await?
+            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        self.view(tenant, &template, entity).await
+    }
+
+    /// A page of entities with their validation.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown type.
+    pub async fn list(&self, tenant: &TenantId, query: EntityQuery) -> EntityResult<(u64, Vec<EntityView>)> {
+        let template = self.template(tenant, query.entity_type.as_str()).await?;
+        let EntityPage { total, entities } = self.index.list(tenant, &query).await?;
+        let mut views = Vec::with_capacity(entities.len());
+        for entity in entities {
+            views.push(self.view(tenant, &template, entity).await?);
+        }
+        Ok((total, views))
+    }
+
+    /// Creates an entity from its template: the file at
+    /// `<folder>/<id>/<prefix><id>.md` with the template's asset folders,
+    /// then the index row.
+    ///
+    /// # Errors
+    /// [`EntityError::Invalid`] for a bad id or a name without letters;
+    /// [`EntityError::AlreadyExists`] when the id is taken;
+    /// [`EntityError::NotFound`] for an unknown type.
+    pub async fn create(&self, tenant: &TenantId, entity_type: &str, input: NewEntity) -> EntityResult<EntityView> {
+        let template = self.template(tenant, entity_type).await?;
+        let name = input.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(rejected("name", "name is required"));
+        }
+        let id = match &input.entity_id {
+            Some(raw) => EntityId::parse(raw)?,
+            None => EntityId::from_name(&name)
+                .ok_or_else(|| EntityError::Invalid(format!("cannot derive an id from the name '{name}'")))?,
+        };
+        let fields = initial_fields(&template, &id, &name, input.status.as_deref(), input.fields)?;
+        let body = input.markdown_body.unwrap_or_else(|| template.body.replace("{name}", &name));
+        let bytes = studiobrain_markdown::render(&Document::new(fields, body));
+        let vault = self.vault(tenant)?;
+        let _write = self.writes.lock().await;
+        let path = entity_path(&template, &id);
+        if self.index.exists(tenant, &template.entity_type, &id).await?
+            || vault.read(&path).await?.is_some()
+            || vault.read(&legacy_entity_path(&template, &id)).await?.is_some()
+        {
+            return Err(EntityError::AlreadyExists(format!("{entity_type}/{id} already exists")));
+        }
+        vault.write(&path, bytes.as_bytes()).await?;
+        for sub in &template.asset_subfolders {
+            vault.create_dir(&format!("{}/{sub}", entity_dir(&template, &id))).await?;
+        }
+        let now = self.clock.now();
+        let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
+        self.index.upsert(tenant, &entity).await?;
+        self.forget_validations();
+        self.view(tenant, &template, entity).await
+    }
+
+    /// Applies `changes` to an entity's file, rewriting only the keys that
+    /// change, and mirrors it. With `if_match`, refuses a stale write.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`]; [`EntityError::Stale`] when `if_match`
+    /// is not the current content hash; [`EntityError::Invalid`] when the
+    /// file no longer parses or an identity key is changed.
+    pub async fn update(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        changes: EntityChanges,
+        if_match: Option<&str>,
+    ) -> EntityResult<EntityView> {
+        let template = self.template(tenant, entity_type).await?;
+        let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
+        let vault = self.vault(tenant)?;
+        let _write = self.writes.lock().await;
+        let current = self
+            .index
+            .get(tenant, &template.entity_type, &id)
+            .await?
+            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        let bytes = vault.read(&current.path).await?.ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        let found = content_hash(&bytes);
+        if let Some(expected) = if_match
+            && expected.trim_matches('"') != found
+        {
+            return Err(EntityError::Stale { expected: expected.to_owned(), found });
+        }
+        let text = String::from_utf8(bytes).map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
+        let mut document = studiobrain_markdown::parse(&text)
+            .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
+        apply(&mut document, changes)?;
+        let rendered = studiobrain_markdown::render(&document);
+        if rendered == text {
+            return self.view(tenant, &template, current).await;
+        }
+        vault.write(&current.path, rendered.as_bytes()).await?;
+        let entity = entity_from_file(
+            &template,
+            &id,
+            &current.path,
+            rendered.as_bytes(),
+            current.revision + 1,
+            current.created_at,
+            self.clock.now(),
+        )?;
+        self.index.upsert(tenant, &entity).await?;
+        self.forget_validations();
+        self.view(tenant, &template, entity).await
+    }
+
+    /// Moves the entity's folder to `.studiobrain/trash/` and marks its row
+    /// deleted.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`].
+    pub async fn delete(&self, tenant: &TenantId, entity_type: &str, id: &str) -> EntityResult<()> {
+        let template = self.template(tenant, entity_type).await?;
+        let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
+        let vault = self.vault(tenant)?;
+        let _write = self.writes.lock().await;
+        let current = self
+            .index
+            .get(tenant, &template.entity_type, &id)
+            .await?
+            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        let now = self.clock.now();
+        let trash = format!(".studiobrain/trash/{}/{id}-{}", template.entity_type, now.format("%Y%m%dT%H%M%S%.6fZ"));
+        let source = if current.path == entity_path(&template, &id) { entity_dir(&template, &id) } else { current.path.clone() };
+        vault.rename(&source, &trash).await?;
+        self.index.mark_deleted(tenant, &template.entity_type, &id, now).await?;
+        self.forget_validations();
+        Ok(())
+    }
+
+    /// Rebuilds the tenant's index from its files (the files are the truth).
+    ///
+    /// # Errors
+    /// The vault or the index fails as a whole; single unreadable files are
+    /// reported in the result.
+    pub async fn reindex(&self, tenant: &TenantId) -> EntityResult<ReindexReport> {
+        let templates = self.reload_templates(tenant).await?;
+        let vault = self.vault(tenant)?;
+        let mut report = ReindexReport::default();
+        let now = self.clock.now();
+        for template in templates.templates() {
+            for path in vault.list(&template.folder_name, ".md").await? {
+                let Some(id) = id_of(template, &path) else { continue };
+                let Some(bytes) = vault.read(&path).await? else { continue };
+                let revision = match self.index.get(tenant, &template.entity_type, &id).await? {
+                    Some(existing) if existing.content_hash == content_hash(&bytes) => {
+                        report.indexed += 1;
+                        continue;
+                    }
+                    Some(existing) => existing.revision + 1,
+                    None => 1,
+                };
+                match entity_from_file(template, &id, &path, &bytes, revision, now, now) {
+                    Ok(entity) => {
+                        self.index.upsert(tenant, &entity).await?;
+                        report.indexed += 1;
+                    }
+                    Err(err) => report.failed.push(format!("{path}: {err}")),
+                }
+            }
+        }
+        self.forget_validations();
+        Ok(report)
+    }
+}
+
+fn not_found(entity_type: &str, id: &str) -> EntityError {
+    EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"))
+}
+
+fn rejected(field: &str, message: &str) -> EntityError {
+    EntityError::Rejected {
+        message: message.to_owned(),
+        errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+    }
+}
+
+/// The id of the entity file at `path`, for either layout.
+fn id_of(template: &Template, path: &str) -> Option<EntityId> {
+    let rest = path.strip_prefix(&format!("{}/", template.folder_name))?;
+    let file = match rest.split_once('/') {
+        Some((dir, file)) if !file.contains('/') => file.strip_suffix(".md").filter(|stem| *stem == format!("{}{dir}", template.file_prefix))?,
+        Some(_) => return None,
+        None => rest.strip_suffix(".md")?,
+    };
+    EntityId::parse(file.strip_prefix(template.file_prefix.as_str())?).ok()
+}
+
+/// The frontmatter of a new entity: template defaults, then the caller's
+/// fields, then id, name and status.
+fn initial_fields(
+    template: &Template,
+    id: &EntityId,
+    name: &str,
+    status: Option<&str>,
+    given: Map<String, Value>,
+) -> EntityResult<Map<String, Value>> {
+    for key in IDENTITY_KEYS {
+        if key != "status" && given.contains_key(key) {
+            return Err(EntityError::Invalid(format!("set '{key}' through entity_id and name, not fields")));
+        }
+    }
+    let mut fields = Map::new();
+    for spec in &template.fields {
+        fields.insert(spec.name.clone(), spec.default.clone());
+    }
+    fields.extend(given.into_iter().filter(|(_, v)| !v.is_null()));
+    fields.insert("id".into(), Value::String(id.to_string()));
+    fields.insert("name".into(), Value::String(name.to_owned()));
+    let status = status
+        .map(str::to_owned)
+        .or_else(|| fields.get("status").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned))
+        .unwrap_or_else(|| "draft".to_owned());
+    fields.insert("status".into(), Value::String(status));
+    Ok(fields)
+}
+
+/// Applies changes to a parsed file, key by key.
+fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
+    if changes.fields.contains_key("id") {
+        return Err(EntityError::Invalid("the id cannot change here: use /api/rename-entity".into()));
+    }
+    for (key, value) in changes.fields {
+        if value.is_null() {
+            document.frontmatter.remove(&key);
+        } else {
+            document.frontmatter.set(&key, value);
+        }
+    }
+    if let Some(name) = changes.name {
+        if name.trim().is_empty() {
+            return Err(rejected("name", "name must not be empty"));
+        }
+        document.frontmatter.set("name", Value::String(name.trim().to_owned()));
+    }
+    if let Some(status) = changes.status {
+        document.frontmatter.set("status", Value::String(status));
+    }
+    if let Some(body) = changes.markdown_body {
+        document.body = body;
+    }
+    Ok(())
+}
+
+/// Builds the index row of an entity file.
+fn entity_from_file(
+    template: &Template,
+    id: &EntityId,
+    path: &str,
+    bytes: &[u8],
+    revision: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+) -> EntityResult<Entity> {
+    let text = std::str::from_utf8(bytes).map_err(|_| EntityError::Invalid(format!("{path} is not UTF-8")))?;
+    let document = studiobrain_markdown::parse(text).map_err(|err| EntityError::Invalid(format!("{path}: {err}")))?;
+    let fields = document.frontmatter.to_map();
+    Ok(Entity {
+        entity_type: template.entity_type.clone(),
+        id: id.clone(),
+        name: text_field(&fields, "name"),
+        status: text_field(&fields, "status"),
+        fields,
+        body: document.body,
+        path: path.to_owned(),
+        content_hash: content_hash(bytes),
+        revision,
+        created_at,
+        updated_at,
+    })
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_found_in_both_layouts() {
+        let template = Template::parse(
+            "CHARACTER_TEMPLATE.md",
+            "---\nentity_type: character\nfolder_name: Characters\nfile_prefix: CH_\n---\n",
+            TemplateLayer::Standard,
+        )
+        .expect("valid");
+        let id = |p: &str| id_of(&template, p).map(String::from);
+        assert_eq!(id("Characters/rex/CH_rex.md").as_deref(), Some("rex"));
+        assert_eq!(id("Characters/CH_rex.md").as_deref(), Some("rex"));
+        assert_eq!(id("Characters/rex/notes.md"), None);
+        assert_eq!(id("Characters/rex/images/CH_rex.md"), None);
+        assert_eq!(id("Characters/rex/CH_ann.md"), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! [`MemoryEntityIndex`]: the entity index in memory, with the same query
+//! semantics as the SQL adapter.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use studiobrain_entity::ports::{EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
+use studiobrain_kernel::TenantId;
+
+type Key = (TenantId, EntityType, EntityId);
+
+/// Entity rows in memory; deleted rows are kept with their deletion time.
+#[derive(Default)]
+pub struct MemoryEntityIndex {
+    rows: Mutex<BTreeMap<Key, (Entity, Option<DateTime<Utc>>)>>,
+}
+
+impl MemoryEntityIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn rows(&self) -> MutexGuard<'_, BTreeMap<Key, (Entity, Option<DateTime<Utc>>)>> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Whether every word of `search` occurs in the name or the fields.
+fn matches_search(entity: &Entity, search: &str) -> bool {
+    let haystack = format!("{} {}", entity.name, Value::Object(entity.fields.clone())).to_lowercase();
+    search.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
+}
+
+/// Orders JSON values: absent and null first, then numbers, then text.
+fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a, b) {
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
+        }
+        (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
+        (None | Some(Value::Null), _) => Ordering::Less,
+        (_, None | Some(Value::Null)) => Ordering::Greater,
+        (Some(x), Some(y)) => text(x).cmp(&text(y)),
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn compare(a: &Entity, b: &Entity, sort_by: &str) -> Ordering {
+    let primary = match sort_by {
+        "name" => a.name.cmp(&b.name),
+        "status" => a.status.cmp(&b.status),
+        "created_at" => a.created_at.cmp(&b.created_at),
+        "updated_at" => a.updated_at.cmp(&b.updated_at),
+        field => compare_values(a.fields.get(field), b.fields.get(field)),
+    };
+    primary.then_with(|| a.id.cmp(&b.id))
+}
+
+#[async_trait]
+impl EntityIndex for MemoryEntityIndex {
+    async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
+        let key = (tenant.clone(), entity.entity_type.clone(), entity.id.clone());
+        self.rows().insert(key, (entity.clone(), None));
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<Option<Entity>> {
+        let key = (tenant.clone(), entity_type.clone(), id.clone());
+        Ok(self.rows().get(&key).filter(|(_, deleted)| deleted.is_none()).map(|(e, _)| e.clone()))
+    }
+
+    async fn exists(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<bool> {
+        Ok(self.get(tenant, entity_type, id).await?.is_some())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage> {
+        let mut found: Vec<Entity> = self
+            .rows()
+            .iter()
+            .filter(|((t, ty, _), (_, deleted))| t == tenant && *ty == query.entity_type && deleted.is_none())
+            .map(|(_, (entity, _))| entity.clone())
+            .filter(|e| query.status.as_ref().is_none_or(|s| e.status == *s))
+            .filter(|e| query.search.as_ref().is_none_or(|s| matches_search(e, s)))
+            .collect();
+        found.sort_by(|a, b| compare(a, b, &query.sort_by));
+        if query.sort_order == SortOrder::Desc {
+            found.reverse();
+        }
+        let total = found.len() as u64;
+        let entities = found
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(EntityPage { total, entities })
+    }
+
+    async fn mark_deleted(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+        at: DateTime<Utc>,
+    ) -> EntityResult<()> {
+        let key = (tenant.clone(), entity_type.clone(), id.clone());
+        match self.rows().get_mut(&key) {
+            Some((_, deleted @ None)) => {
+                *deleted = Some(at);
+                Ok(())
+            }
+            _ => Err(EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"))),
+        }
+    }
+}

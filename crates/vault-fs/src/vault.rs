@@ -1,0 +1,198 @@
+//! [`FsVault`]: the [`Vault`] port over one folder.
+
+use crate::paths::{confined, join};
+use async_trait::async_trait;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use studiobrain_entity::ports::Vault;
+use studiobrain_entity::{EntityError, EntityResult};
+
+/// A project folder on the local file system.
+#[derive(Debug, Clone)]
+pub struct FsVault {
+    root: PathBuf,
+}
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> EntityError {
+    move |err| EntityError::Unexpected(anyhow::Error::new(err).context(context))
+}
+
+/// Runs blocking file-system work off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> EntityResult<T> + Send + 'static) -> EntityResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| EntityError::Unexpected(anyhow::Error::new(err).context("file-system worker failed")))?
+}
+
+impl FsVault {
+    /// A vault over `root`, which must exist.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves `relative` inside the root, refusing escapes.
+    fn resolve(&self, relative: &str) -> EntityResult<PathBuf> {
+        let path = join(&self.root, relative)?;
+        confined(&self.root, &path)?;
+        Ok(path)
+    }
+}
+
+/// Atomic replace: temp file beside the target, fsync, rename, fsync dir.
+fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| EntityError::Invalid(format!("'{}' has no folder", path.display())))?;
+    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io(format!("writing {}", path.display())))
+}
+
+fn list_files(root: &Path, dir: &Path, suffix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            list_files(root, &path, suffix, out)?;
+        } else if kind.is_file()
+            && path.to_string_lossy().ends_with(suffix)
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            out.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Vault for FsVault {
+    async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>> {
+        let path = self.resolve(path)?;
+        blocking(move || match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(io(format!("reading {}", path.display()))(err)),
+        })
+        .await
+    }
+
+    async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()> {
+        let path = self.resolve(path)?;
+        let bytes = bytes.to_vec();
+        blocking(move || write_atomically(&path, &bytes)).await
+    }
+
+    async fn create_dir(&self, path: &str) -> EntityResult<()> {
+        let path = self.resolve(path)?;
+        blocking(move || std::fs::create_dir_all(&path).map_err(io(format!("creating {}", path.display())))).await
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
+        let (from, to) = (self.resolve(from)?, self.resolve(to)?);
+        blocking(move || {
+            if !from.exists() {
+                return Err(EntityError::NotFound(format!("{} does not exist", from.display())));
+            }
+            if to.exists() {
+                return Err(EntityError::AlreadyExists(format!("{} already exists", to.display())));
+            }
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+            }
+            std::fs::rename(&from, &to).map_err(io(format!("moving {}", from.display())))
+        })
+        .await
+    }
+
+    async fn remove_dir(&self, path: &str) -> EntityResult<()> {
+        let path = self.resolve(path)?;
+        blocking(move || match std::fs::remove_dir_all(&path) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(EntityError::NotFound(format!("{} does not exist", path.display())))
+            }
+            Err(err) => Err(io(format!("removing {}", path.display()))(err)),
+        })
+        .await
+    }
+
+    async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
+        let root = self.root.clone();
+        let start = self.resolve(dir)?;
+        let suffix = suffix.to_owned();
+        blocking(move || {
+            let mut out = Vec::new();
+            list_files(&root, &start, &suffix, &mut out).map_err(io(format!("listing {}", start.display())))?;
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault() -> (tempfile::TempDir, FsVault) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = FsVault::new(dir.path());
+        (dir, vault)
+    }
+
+    #[tokio::test]
+    async fn writes_read_back_atomically_without_leftovers() {
+        let (dir, vault) = vault();
+        vault.write("Characters/rex/CH_rex.md", b"---\nid: rex\n---\n").await.expect("written");
+        assert_eq!(vault.read("Characters/rex/CH_rex.md").await.expect("read").as_deref(), Some(&b"---\nid: rex\n---\n"[..]));
+        assert_eq!(vault.read("Characters/ann/CH_ann.md").await.expect("read"), None);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("Characters/rex")).expect("dir").collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+        assert_eq!(vault.list("Characters", ".md").await.expect("listed"), vec!["Characters/rex/CH_rex.md"]);
+    }
+
+    #[tokio::test]
+    async fn escapes_are_refused_and_touch_nothing() {
+        let (dir, vault) = vault();
+        let outside = tempfile::tempdir().expect("outside");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("symlink");
+        for bad in ["../x.md", "/etc/passwd", "a\\b.md", "link/x.md"] {
+            assert!(matches!(vault.write(bad, b"x").await, Err(EntityError::Invalid(_))), "{bad}");
+            assert!(vault.read(bad).await.is_err(), "{bad}");
+        }
+        assert_eq!(std::fs::read_dir(outside.path()).expect("dir").count(), 0, "nothing written outside");
+    }
+
+    #[tokio::test]
+    async fn rename_refuses_to_overwrite() {
+        let (_dir, vault) = vault();
+        vault.write("A/a.md", b"a").await.expect("a");
+        vault.write("B/b.md", b"b").await.expect("b");
+        assert!(matches!(vault.rename("A", "B").await, Err(EntityError::AlreadyExists(_))));
+        vault.rename("A", ".studiobrain/trash/A").await.expect("moved");
+        assert_eq!(vault.read(".studiobrain/trash/A/a.md").await.expect("read").as_deref(), Some(&b"a"[..]));
+        assert!(matches!(vault.rename("A", "C").await, Err(EntityError::NotFound(_))));
+    }
+}
