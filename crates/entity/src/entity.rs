@@ -54,7 +54,10 @@ pub fn entity_dir(template: &Template, id: &EntityId) -> String {
 
 /// The file of an entity: `<folder_name>/<id>/<file_prefix><id>.md`.
 pub fn entity_path(template: &Template, id: &EntityId) -> String {
-    format!("{}/{id}/{}{id}.md", template.folder_name, template.file_prefix)
+    format!(
+        "{}/{id}/{}{id}.md",
+        template.folder_name, template.file_prefix
+    )
 }
 
 /// The legacy flat file of an entity: `<folder_name>/<file_prefix><id>.md`.

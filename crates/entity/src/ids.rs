@@ -20,8 +20,13 @@ impl EntityId {
     pub fn parse(raw: &str) -> Result<Self, EntityError> {
         let valid = !raw.is_empty()
             && raw.len() <= MAX_ID_LEN
-            && raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && raw
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
@@ -87,11 +92,16 @@ impl EntityType {
         let valid = !raw.is_empty()
             && raw.len() <= 64
             && raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(EntityError::Invalid(format!("invalid entity type '{}'", raw.escape_debug())))
+            Err(EntityError::Invalid(format!(
+                "invalid entity type '{}'",
+                raw.escape_debug()
+            )))
         }
     }
 
@@ -126,7 +136,19 @@ mod tests {
 
     #[test]
     fn ids_refuse_path_tricks() {
-        for bad in ["", "..", "../x", "a/b", "a\\b", "a\0b", "/abs", "Rex", "_x", "-x", &"a".repeat(129)] {
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            "/abs",
+            "Rex",
+            "_x",
+            "-x",
+            &"a".repeat(129),
+        ] {
             assert!(EntityId::parse(bad).is_err(), "{bad:?}");
         }
         assert!(EntityId::parse("rex_marshall-2").is_ok());
@@ -134,8 +156,18 @@ mod tests {
 
     #[test]
     fn ids_are_generated_from_names() {
-        assert_eq!(EntityId::from_name("Rex Marshall").map(String::from).as_deref(), Some("rex_marshall"));
-        assert_eq!(EntityId::from_name("  Zoë's  Café! ").map(String::from).as_deref(), Some("zo_s_caf"));
+        assert_eq!(
+            EntityId::from_name("Rex Marshall")
+                .map(String::from)
+                .as_deref(),
+            Some("rex_marshall")
+        );
+        assert_eq!(
+            EntityId::from_name("  Zoë's  Café! ")
+                .map(String::from)
+                .as_deref(),
+            Some("zo_s_caf")
+        );
         assert_eq!(EntityId::from_name("!!!"), None);
     }
 

@@ -89,9 +89,19 @@ pub trait EntityIndex: Send + Sync {
     /// Inserts or replaces the row of `entity` (and clears its deleted mark).
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()>;
     /// The live (not deleted) entity, if any.
-    async fn get(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<Option<Entity>>;
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<Option<Entity>>;
     /// Whether a live entity exists.
-    async fn exists(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<bool>;
+    async fn exists(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<bool>;
     /// A page of live entities.
     async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage>;
     /// Marks an entity deleted (recycle bin). MUST return `NotFound` if no

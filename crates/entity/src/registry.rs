@@ -34,10 +34,16 @@ impl TemplateSet {
         for source in sources {
             match Template::parse(&source.file_name, &source.text, source.layer) {
                 Ok(template) if template.category == "entity" => {
-                    set.by_type.entry(template.entity_type.clone()).or_insert_with(|| Arc::new(template));
+                    set.by_type
+                        .entry(template.entity_type.clone())
+                        .or_insert_with(|| Arc::new(template));
                 }
                 Ok(_) => {}
-                Err(err) => set.problems.push(format!("{}/{}: {err}", source.layer.folder(), source.file_name)),
+                Err(err) => set.problems.push(format!(
+                    "{}/{}: {err}",
+                    source.layer.folder(),
+                    source.file_name
+                )),
             }
         }
         set
@@ -92,9 +98,16 @@ mod tests {
         let set = TemplateSet::load(vec![
             source(TemplateLayer::Packs, "PackPeople"),
             source(TemplateLayer::Standard, "Characters"),
-            TemplateSource { layer: TemplateLayer::Custom, file_name: "BAD_TEMPLATE.md".into(), text: "---\n: :\n---\n".into() },
+            TemplateSource {
+                layer: TemplateLayer::Custom,
+                file_name: "BAD_TEMPLATE.md".into(),
+                text: "---\n: :\n---\n".into(),
+            },
         ]);
-        assert_eq!(set.require("character").expect("known").folder_name, "Characters");
+        assert_eq!(
+            set.require("character").expect("known").folder_name,
+            "Characters"
+        );
         assert_eq!(set.len(), 1);
         assert_eq!(set.problems().len(), 1);
         assert!(set.require("spaceship").is_err());

@@ -39,14 +39,21 @@ fn field_schema(spec: &FieldSpec) -> Value {
                 schema.insert("maxItems".into(), json!(max));
             }
         } else {
-            schema.insert("anyOf".into(), json!([{"type": "string"}, {"type": "object"}, {"type": "null"}]));
+            schema.insert(
+                "anyOf".into(),
+                json!([{"type": "string"}, {"type": "object"}, {"type": "null"}]),
+            );
         }
     } else {
         schema.insert("type".into(), type_of(&spec.default));
     }
     if !config.options.is_empty() && config.reference_type.is_none() {
         // Decision 9.3: status is free text; its options are suggestions.
-        let key = if spec.name == "status" { "examples" } else { "enum" };
+        let key = if spec.name == "status" {
+            "examples"
+        } else {
+            "enum"
+        };
         let mut options: Vec<Value> = config.options.iter().map(|o| json!(o)).collect();
         if key == "enum" {
             options.push(Value::Null);
@@ -75,8 +82,17 @@ fn field_schema(spec: &FieldSpec) -> Value {
 /// The schema of `template`'s frontmatter. Unknown keys are allowed: files
 /// are edited by hand and keep every key.
 pub fn entity_schema(template: &Template) -> Value {
-    let properties: Map<String, Value> = template.fields.iter().map(|f| (f.name.clone(), field_schema(f))).collect();
-    let required: Vec<&str> = template.fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let properties: Map<String, Value> = template
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), field_schema(f)))
+        .collect();
+    let required: Vec<&str> = template
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name.as_str())
+        .collect();
     json!({
         "$schema": DIALECT,
         "$id": format!("studiobrain:entity/{}", template.entity_type),
@@ -96,7 +112,8 @@ mod tests {
     #[test]
     fn schema_reflects_fields_and_widgets() {
         let text = "---\nentity_type: faction\nfield_config:\n  leader:\n    widget: entity-selector\n    reference_type: character\n    max_selections: 1\n  allies:\n    widget: entity-selector\n    reference_type: faction\n    max_selections: 3\n  alignment:\n    widget: select\n    options: [good, evil]\n  founded:\n    widget: year\n    min: 1800\n    max: 2000\nid: \"\"\nname: \"\"\nleader: \"\"\nallies: []\nalignment: good\nfounded: null\nmembers_count: 0\n---\n";
-        let template = Template::parse("FACTION_TEMPLATE.md", text, TemplateLayer::Standard).expect("valid");
+        let template =
+            Template::parse("FACTION_TEMPLATE.md", text, TemplateLayer::Standard).expect("valid");
         let schema = entity_schema(&template);
         assert_eq!(schema["$schema"], DIALECT);
         assert_eq!(schema["required"], json!(["id", "name"]));
@@ -105,7 +122,13 @@ mod tests {
         assert_eq!(p["allies"]["maxItems"], 3);
         assert_eq!(p["leader"]["x-reference-type"], "character");
         assert_eq!(p["alignment"]["enum"], json!(["good", "evil", null, ""]));
-        assert_eq!((p["founded"]["minimum"].clone(), p["founded"]["maximum"].clone()), (json!(1800), json!(2000)));
+        assert_eq!(
+            (
+                p["founded"]["minimum"].clone(),
+                p["founded"]["maximum"].clone()
+            ),
+            (json!(1800), json!(2000))
+        );
         assert_eq!(p["members_count"]["type"], json!(["number", "null"]));
     }
 }

@@ -4,7 +4,9 @@
 //! file is the truth: if the index write fails after the file landed, a
 //! reindex repairs the row from the file.
 
-use crate::entity::{Entity, content_hash, entity_dir, entity_path, legacy_entity_path, text_field};
+use crate::entity::{
+    Entity, content_hash, entity_dir, entity_path, legacy_entity_path, text_field,
+};
 use crate::error::{EntityError, EntityResult, FieldError};
 use crate::ids::EntityId;
 use crate::ports::{EntityIndex, EntityPage, EntityQuery, Vault, VaultProvider};
@@ -65,6 +67,9 @@ pub struct ReindexReport {
     pub failed: Vec<String>,
 }
 
+/// One revision of one entity of one tenant: (tenant, type, id, revision).
+type RevisionKey = (TenantId, String, String, i64);
+
 /// Keys every entity file carries at the top level.
 const IDENTITY_KEYS: [&str; 3] = ["id", "name", "status"];
 
@@ -74,7 +79,7 @@ pub struct EntityService {
     index: Arc<dyn EntityIndex>,
     shipped: Arc<TemplateSet>,
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
-    validations: Mutex<HashMap<(TenantId, String, String, i64), Arc<Vec<ValidationIssue>>>>,
+    validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
 }
@@ -82,7 +87,11 @@ pub struct EntityService {
 impl EntityService {
     /// A service over the tenants' vaults and the index. `shipped` are the
     /// templates used by a project that has none of its own.
-    pub fn new(vaults: Arc<dyn VaultProvider>, index: Arc<dyn EntityIndex>, shipped: Arc<TemplateSet>) -> Self {
+    pub fn new(
+        vaults: Arc<dyn VaultProvider>,
+        index: Arc<dyn EntityIndex>,
+        shipped: Arc<TemplateSet>,
+    ) -> Self {
         Self {
             vaults,
             index,
@@ -115,7 +124,12 @@ impl EntityService {
     /// # Errors
     /// The vault cannot be read.
     pub async fn templates(&self, tenant: &TenantId) -> EntityResult<Arc<TemplateSet>> {
-        if let Some(set) = self.templates.lock().unwrap_or_else(|p| p.into_inner()).get(tenant) {
+        if let Some(set) = self
+            .templates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+        {
             return Ok(set.clone());
         }
         self.reload_templates(tenant).await
@@ -140,11 +154,18 @@ impl EntityService {
                 }
             }
         }
-        let set = if sources.is_empty() { self.shipped.clone() } else { Arc::new(TemplateSet::load(sources)) };
+        let set = if sources.is_empty() {
+            self.shipped.clone()
+        } else {
+            Arc::new(TemplateSet::load(sources))
+        };
         for problem in set.problems() {
             tracing::warn!(tenant = %tenant, %problem, "template not loaded");
         }
-        self.templates.lock().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), set.clone());
+        self.templates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.clone(), set.clone());
         Ok(set)
     }
 
@@ -152,20 +173,44 @@ impl EntityService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type.
-    pub async fn template(&self, tenant: &TenantId, entity_type: &str) -> EntityResult<Arc<Template>> {
+    pub async fn template(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+    ) -> EntityResult<Arc<Template>> {
         self.templates(tenant).await?.require(entity_type)
     }
 
     /// Validation findings of `entity`, cached per revision.
-    async fn validation(&self, tenant: &TenantId, template: &Template, entity: &Entity) -> EntityResult<Arc<Vec<ValidationIssue>>> {
-        let key = (tenant.clone(), entity.entity_type.to_string(), entity.id.to_string(), entity.revision);
-        if let Some(found) = self.validations.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    async fn validation(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        entity: &Entity,
+    ) -> EntityResult<Arc<Vec<ValidationIssue>>> {
+        let key = (
+            tenant.clone(),
+            entity.entity_type.to_string(),
+            entity.id.to_string(),
+            entity.revision,
+        );
+        if let Some(found) = self
+            .validations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Ok(found.clone());
         }
-        let (mut issues, references) = validate::check(template, entity.id.as_str(), &entity.fields);
+        let (mut issues, references) =
+            validate::check(template, entity.id.as_str(), &entity.fields);
         for reference in &references {
             let exists = match EntityId::parse(&reference.id) {
-                Ok(id) => self.index.exists(tenant, &reference.entity_type, &id).await?,
+                Ok(id) => {
+                    self.index
+                        .exists(tenant, &reference.entity_type, &id)
+                        .await?
+                }
                 Err(_) => false,
             };
             if !exists {
@@ -183,20 +228,37 @@ impl EntityService {
 
     /// References can change validity of other entities; forget findings.
     fn forget_validations(&self) {
-        self.validations.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.validations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
-    async fn view(&self, tenant: &TenantId, template: &Template, entity: Entity) -> EntityResult<EntityView> {
+    async fn view(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        entity: Entity,
+    ) -> EntityResult<EntityView> {
         let issues = self.validation(tenant, template, &entity).await?;
         let is_valid = !issues.iter().any(|i| i.severity == Severity::Error);
-        Ok(EntityView { entity, validation_errors: (*issues).clone(), is_valid })
+        Ok(EntityView {
+            entity,
+            validation_errors: (*issues).clone(),
+            is_valid,
+        })
     }
 
     /// One entity with its validation.
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn get(&self, tenant: &TenantId, entity_type: &str, id: &str) -> EntityResult<EntityView> {
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+    ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let entity = self
@@ -211,7 +273,11 @@ impl EntityService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type.
-    pub async fn list(&self, tenant: &TenantId, query: EntityQuery) -> EntityResult<(u64, Vec<EntityView>)> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        query: EntityQuery,
+    ) -> EntityResult<(u64, Vec<EntityView>)> {
         let template = self.template(tenant, query.entity_type.as_str()).await?;
         let EntityPage { total, entities } = self.index.list(tenant, &query).await?;
         let mut views = Vec::with_capacity(entities.len());
@@ -229,7 +295,12 @@ impl EntityService {
     /// [`EntityError::Invalid`] for a bad id or a name without letters;
     /// [`EntityError::AlreadyExists`] when the id is taken;
     /// [`EntityError::NotFound`] for an unknown type.
-    pub async fn create(&self, tenant: &TenantId, entity_type: &str, input: NewEntity) -> EntityResult<EntityView> {
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        input: NewEntity,
+    ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let name = input.name.trim().to_owned();
         if name.is_empty() {
@@ -237,24 +308,37 @@ impl EntityService {
         }
         let id = match &input.entity_id {
             Some(raw) => EntityId::parse(raw)?,
-            None => EntityId::from_name(&name)
-                .ok_or_else(|| EntityError::Invalid(format!("cannot derive an id from the name '{name}'")))?,
+            None => EntityId::from_name(&name).ok_or_else(|| {
+                EntityError::Invalid(format!("cannot derive an id from the name '{name}'"))
+            })?,
         };
         let fields = initial_fields(&template, &id, &name, input.status.as_deref(), input.fields)?;
-        let body = input.markdown_body.unwrap_or_else(|| template.body.replace("{name}", &name));
+        let body = input
+            .markdown_body
+            .unwrap_or_else(|| template.body.replace("{name}", &name));
         let bytes = studiobrain_markdown::render(&Document::new(fields, body));
         let vault = self.vault(tenant)?;
         let _write = self.writes.lock().await;
         let path = entity_path(&template, &id);
-        if self.index.exists(tenant, &template.entity_type, &id).await?
+        if self
+            .index
+            .exists(tenant, &template.entity_type, &id)
+            .await?
             || vault.read(&path).await?.is_some()
-            || vault.read(&legacy_entity_path(&template, &id)).await?.is_some()
+            || vault
+                .read(&legacy_entity_path(&template, &id))
+                .await?
+                .is_some()
         {
-            return Err(EntityError::AlreadyExists(format!("{entity_type}/{id} already exists")));
+            return Err(EntityError::AlreadyExists(format!(
+                "{entity_type}/{id} already exists"
+            )));
         }
         vault.write(&path, bytes.as_bytes()).await?;
         for sub in &template.asset_subfolders {
-            vault.create_dir(&format!("{}/{sub}", entity_dir(&template, &id))).await?;
+            vault
+                .create_dir(&format!("{}/{sub}", entity_dir(&template, &id)))
+                .await?;
         }
         let now = self.clock.now();
         let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
@@ -287,14 +371,21 @@ impl EntityService {
             .get(tenant, &template.entity_type, &id)
             .await?
             .ok_or_else(|| not_found(entity_type, id.as_str()))?;
-        let bytes = vault.read(&current.path).await?.ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        let bytes = vault
+            .read(&current.path)
+            .await?
+            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
         let found = content_hash(&bytes);
         if let Some(expected) = if_match
             && expected.trim_matches('"') != found
         {
-            return Err(EntityError::Stale { expected: expected.to_owned(), found });
+            return Err(EntityError::Stale {
+                expected: expected.to_owned(),
+                found,
+            });
         }
-        let text = String::from_utf8(bytes).map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
         let mut document = studiobrain_markdown::parse(&text)
             .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
         apply(&mut document, changes)?;
@@ -333,10 +424,20 @@ impl EntityService {
             .await?
             .ok_or_else(|| not_found(entity_type, id.as_str()))?;
         let now = self.clock.now();
-        let trash = format!(".studiobrain/trash/{}/{id}-{}", template.entity_type, now.format("%Y%m%dT%H%M%S%.6fZ"));
-        let source = if current.path == entity_path(&template, &id) { entity_dir(&template, &id) } else { current.path.clone() };
+        let trash = format!(
+            ".studiobrain/trash/{}/{id}-{}",
+            template.entity_type,
+            now.format("%Y%m%dT%H%M%S%.6fZ")
+        );
+        let source = if current.path == entity_path(&template, &id) {
+            entity_dir(&template, &id)
+        } else {
+            current.path.clone()
+        };
         vault.rename(&source, &trash).await?;
-        self.index.mark_deleted(tenant, &template.entity_type, &id, now).await?;
+        self.index
+            .mark_deleted(tenant, &template.entity_type, &id, now)
+            .await?;
         self.forget_validations();
         Ok(())
     }
@@ -353,8 +454,12 @@ impl EntityService {
         let now = self.clock.now();
         for template in templates.templates() {
             for path in vault.list(&template.folder_name, ".md").await? {
-                let Some(id) = id_of(template, &path) else { continue };
-                let Some(bytes) = vault.read(&path).await? else { continue };
+                let Some(id) = id_of(template, &path) else {
+                    continue;
+                };
+                let Some(bytes) = vault.read(&path).await? else {
+                    continue;
+                };
                 let revision = match self.index.get(tenant, &template.entity_type, &id).await? {
                     Some(existing) if existing.content_hash == content_hash(&bytes) => {
                         report.indexed += 1;
@@ -384,7 +489,10 @@ fn not_found(entity_type: &str, id: &str) -> EntityError {
 fn rejected(field: &str, message: &str) -> EntityError {
     EntityError::Rejected {
         message: message.to_owned(),
-        errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+        errors: vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }],
     }
 }
 
@@ -392,7 +500,9 @@ fn rejected(field: &str, message: &str) -> EntityError {
 fn id_of(template: &Template, path: &str) -> Option<EntityId> {
     let rest = path.strip_prefix(&format!("{}/", template.folder_name))?;
     let file = match rest.split_once('/') {
-        Some((dir, file)) if !file.contains('/') => file.strip_suffix(".md").filter(|stem| *stem == format!("{}{dir}", template.file_prefix))?,
+        Some((dir, file)) if !file.contains('/') => file
+            .strip_suffix(".md")
+            .filter(|stem| *stem == format!("{}{dir}", template.file_prefix))?,
         Some(_) => return None,
         None => rest.strip_suffix(".md")?,
     };
@@ -410,7 +520,9 @@ fn initial_fields(
 ) -> EntityResult<Map<String, Value>> {
     for key in IDENTITY_KEYS {
         if key != "status" && given.contains_key(key) {
-            return Err(EntityError::Invalid(format!("set '{key}' through entity_id and name, not fields")));
+            return Err(EntityError::Invalid(format!(
+                "set '{key}' through entity_id and name, not fields"
+            )));
         }
     }
     let mut fields = Map::new();
@@ -422,7 +534,13 @@ fn initial_fields(
     fields.insert("name".into(), Value::String(name.to_owned()));
     let status = status
         .map(str::to_owned)
-        .or_else(|| fields.get("status").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned))
+        .or_else(|| {
+            fields
+                .get("status")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "draft".to_owned());
     fields.insert("status".into(), Value::String(status));
     Ok(fields)
@@ -431,7 +549,9 @@ fn initial_fields(
 /// Applies changes to a parsed file, key by key.
 fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
     if changes.fields.contains_key("id") {
-        return Err(EntityError::Invalid("the id cannot change here: use /api/rename-entity".into()));
+        return Err(EntityError::Invalid(
+            "the id cannot change here: use /api/rename-entity".into(),
+        ));
     }
     for (key, value) in changes.fields {
         if value.is_null() {
@@ -444,7 +564,9 @@ fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
         if name.trim().is_empty() {
             return Err(rejected("name", "name must not be empty"));
         }
-        document.frontmatter.set("name", Value::String(name.trim().to_owned()));
+        document
+            .frontmatter
+            .set("name", Value::String(name.trim().to_owned()));
     }
     if let Some(status) = changes.status {
         document.frontmatter.set("status", Value::String(status));
@@ -465,8 +587,10 @@ fn entity_from_file(
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
 ) -> EntityResult<Entity> {
-    let text = std::str::from_utf8(bytes).map_err(|_| EntityError::Invalid(format!("{path} is not UTF-8")))?;
-    let document = studiobrain_markdown::parse(text).map_err(|err| EntityError::Invalid(format!("{path}: {err}")))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| EntityError::Invalid(format!("{path} is not UTF-8")))?;
+    let document = studiobrain_markdown::parse(text)
+        .map_err(|err| EntityError::Invalid(format!("{path}: {err}")))?;
     let fields = document.frontmatter.to_map();
     Ok(Entity {
         entity_type: template.entity_type.clone(),
@@ -482,7 +606,6 @@ fn entity_from_file(
         updated_at,
     })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -125,7 +125,9 @@ pub struct Template {
 }
 
 /// Known template categories.
-const CATEGORIES: &[&str] = &["entity", "system", "document", "map", "export", "prompt", "canvas"];
+const CATEGORIES: &[&str] = &[
+    "entity", "system", "document", "map", "export", "prompt", "canvas",
+];
 
 fn string_at(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
@@ -138,7 +140,12 @@ fn string_at(map: &Map<String, Value>, key: &str) -> Option<String> {
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -150,7 +157,10 @@ fn safe_segment(key: &str, value: &str, allow_empty: bool) -> EntityResult<()> {
         || value == ".."
         || value.starts_with('.');
     if bad {
-        return Err(EntityError::Invalid(format!("template {key} '{}' is not a plain folder or file name", value.escape_debug())));
+        return Err(EntityError::Invalid(format!(
+            "template {key} '{}' is not a plain folder or file name",
+            value.escape_debug()
+        )));
     }
     Ok(())
 }
@@ -159,9 +169,21 @@ fn safe_segment(key: &str, value: &str, allow_empty: bool) -> EntityResult<()> {
 /// author, not a value: it becomes empty.
 fn blank_prompts(value: &Value) -> Value {
     match value {
-        Value::String(s) if s.trim_start().starts_with('[') && s.trim_end().ends_with(']') => Value::String(String::new()),
-        Value::Array(items) => Value::Array(items.iter().filter(|v| !is_prompt(v)).map(blank_prompts).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), blank_prompts(v))).collect()),
+        Value::String(s) if s.trim_start().starts_with('[') && s.trim_end().ends_with(']') => {
+            Value::String(String::new())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .filter(|v| !is_prompt(v))
+                .map(blank_prompts)
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), blank_prompts(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -196,13 +218,18 @@ fn option_values(value: Option<&Value>) -> Vec<String> {
 }
 
 fn int(value: Option<&Value>) -> Option<i64> {
-    value.and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+    value.and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    })
 }
 
 fn field_config(config: &Map<String, Value>) -> EntityResult<FieldConfig> {
     Ok(FieldConfig {
         widget: string_at(config, "widget").or_else(|| string_at(config, "type")),
-        reference_type: string_at(config, "reference_type").map(|t| EntityType::parse(&t)).transpose()?,
+        reference_type: string_at(config, "reference_type")
+            .map(|t| EntityType::parse(&t))
+            .transpose()?,
         max_selections: config.get("max_selections").and_then(Value::as_u64),
         relationship_types: option_values(config.get("relationship_types")),
         options: option_values(config.get("options")),
@@ -224,7 +251,8 @@ impl Template {
         let entity_type = string_at(&map, "entity_type")
             .ok_or_else(|| EntityError::Invalid(format!("{file_name}: entity_type is missing")))?;
         let entity_type = EntityType::parse(&entity_type)?;
-        let folder_name = string_at(&map, "folder_name").unwrap_or_else(|| default_folder(entity_type.as_str()));
+        let folder_name =
+            string_at(&map, "folder_name").unwrap_or_else(|| default_folder(entity_type.as_str()));
         let file_prefix = string_at(&map, "file_prefix").unwrap_or_default();
         safe_segment("folder_name", &folder_name, false)?;
         safe_segment("file_prefix", &file_prefix, true)?;
@@ -252,7 +280,11 @@ impl Template {
 
     /// Placeholder fields plus `field_config`, or the docs-style `fields:` list.
     fn fields(map: &Map<String, Value>) -> EntityResult<Vec<FieldSpec>> {
-        let configs = map.get("field_config").and_then(Value::as_object).cloned().unwrap_or_default();
+        let configs = map
+            .get("field_config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let mut fields: Vec<FieldSpec> = Vec::new();
         for (name, value) in map {
             if METADATA_KEYS.contains(&name.as_str()) {
@@ -269,12 +301,28 @@ impl Template {
                 config,
             });
         }
-        for item in map.get("fields").and_then(Value::as_array).into_iter().flatten() {
-            let Some(spec) = item.as_object() else { continue };
-            let Some(name) = string_at(spec, "name") else { continue };
+        for item in map
+            .get("fields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(spec) = item.as_object() else {
+                continue;
+            };
+            let Some(name) = string_at(spec, "name") else {
+                continue;
+            };
             let field = FieldSpec {
-                default: spec.get("default").map(blank_prompts).unwrap_or(Value::String(String::new())),
-                required: spec.get("required").and_then(Value::as_bool).unwrap_or(false) || matches!(name.as_str(), "id" | "name"),
+                default: spec
+                    .get("default")
+                    .map(blank_prompts)
+                    .unwrap_or(Value::String(String::new())),
+                required: spec
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    || matches!(name.as_str(), "id" | "name"),
                 config: field_config(spec)?,
                 name,
             };
@@ -285,12 +333,15 @@ impl Template {
         }
         for required in ["id", "name"] {
             if !fields.iter().any(|f| f.name == required) {
-                fields.insert(0, FieldSpec {
-                    name: required.to_owned(),
-                    default: Value::String(String::new()),
-                    required: true,
-                    config: FieldConfig::default(),
-                });
+                fields.insert(
+                    0,
+                    FieldSpec {
+                        name: required.to_owned(),
+                        default: Value::String(String::new()),
+                        required: true,
+                        config: FieldConfig::default(),
+                    },
+                );
             }
         }
         Ok(fields)
@@ -303,7 +354,9 @@ impl Template {
 
     /// The known `status` values (from its `select` options), if any.
     pub fn status_options(&self) -> &[String] {
-        self.field("status").map(|f| f.config.options.as_slice()).unwrap_or_default()
+        self.field("status")
+            .map(|f| f.config.options.as_slice())
+            .unwrap_or_default()
     }
 }
 
@@ -313,7 +366,10 @@ fn default_folder(entity_type: &str) -> String {
         .split('_')
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
         })
         .collect();
     folder.push('s');
@@ -328,16 +384,33 @@ mod tests {
 
     #[test]
     fn reads_metadata_fields_and_config() {
-        let t = Template::parse("CHARACTER_TEMPLATE.md", TEMPLATE, TemplateLayer::Standard).expect("valid");
+        let t = Template::parse("CHARACTER_TEMPLATE.md", TEMPLATE, TemplateLayer::Standard)
+            .expect("valid");
         assert_eq!(t.entity_type.as_str(), "character");
-        assert_eq!((t.folder_name.as_str(), t.file_prefix.as_str()), ("Characters", "CH_"));
+        assert_eq!(
+            (t.folder_name.as_str(), t.file_prefix.as_str()),
+            ("Characters", "CH_")
+        );
         assert_eq!(t.category, "entity", "unknown categories are entity");
         let names: Vec<&str> = t.fields.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["id", "name", "status", "faction", "birth_year", "traits"]);
-        assert_eq!(t.field("name").expect("name").default, Value::String(String::new()), "prompts blanked");
-        assert_eq!(t.field("traits").expect("traits").default, serde_json::json!([]));
+        assert_eq!(
+            names,
+            ["id", "name", "status", "faction", "birth_year", "traits"]
+        );
+        assert_eq!(
+            t.field("name").expect("name").default,
+            Value::String(String::new()),
+            "prompts blanked"
+        );
+        assert_eq!(
+            t.field("traits").expect("traits").default,
+            serde_json::json!([])
+        );
         let faction = &t.field("faction").expect("faction").config;
-        assert_eq!(faction.reference_type.as_ref().map(EntityType::as_str), Some("faction"));
+        assert_eq!(
+            faction.reference_type.as_ref().map(EntityType::as_str),
+            Some("faction")
+        );
         assert_eq!(faction.max_selections, Some(1));
         assert_eq!(t.status_options(), ["draft", "active"]);
         assert_eq!(t.field("birth_year").expect("year").config.max, Some(1998));

@@ -44,7 +44,12 @@ pub struct Reference {
 }
 
 fn issue(rule: &str, field: &str, message: String, severity: Severity) -> ValidationIssue {
-    ValidationIssue { rule_id: rule.to_owned(), field: field.to_owned(), message, severity }
+    ValidationIssue {
+        rule_id: rule.to_owned(),
+        field: field.to_owned(),
+        message,
+        severity,
+    }
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -80,18 +85,37 @@ pub fn referenced_ids(value: &Value, reference_type: &EntityType) -> Vec<String>
 }
 
 /// Findings that need no lookup, and the references to look up.
-pub fn check(template: &Template, id: &str, fields: &Map<String, Value>) -> (Vec<ValidationIssue>, Vec<Reference>) {
+pub fn check(
+    template: &Template,
+    id: &str,
+    fields: &Map<String, Value>,
+) -> (Vec<ValidationIssue>, Vec<Reference>) {
     let mut issues = Vec::new();
     let mut references = Vec::new();
     if EntityId::parse(&text_field(fields, "id")).is_err() {
-        issues.push(issue("id_format", "id", "id must match ^[a-z0-9][a-z0-9_-]{0,127}$".into(), Severity::Error));
+        issues.push(issue(
+            "id_format",
+            "id",
+            "id must match ^[a-z0-9][a-z0-9_-]{0,127}$".into(),
+            Severity::Error,
+        ));
     } else if text_field(fields, "id") != id {
-        issues.push(issue("id_matches_file", "id", format!("the id field does not match the file's id '{id}'"), Severity::Error));
+        issues.push(issue(
+            "id_matches_file",
+            "id",
+            format!("the id field does not match the file's id '{id}'"),
+            Severity::Error,
+        ));
     }
     for spec in &template.fields {
         let value = fields.get(&spec.name).unwrap_or(&Value::Null);
         if spec.required && is_empty(value) {
-            issues.push(issue("required", &spec.name, format!("{} is required", spec.name), Severity::Error));
+            issues.push(issue(
+                "required",
+                &spec.name,
+                format!("{} is required", spec.name),
+                Severity::Error,
+            ));
             continue;
         }
         check_field(spec, value, &mut issues, &mut references);
@@ -99,7 +123,12 @@ pub fn check(template: &Template, id: &str, fields: &Map<String, Value>) -> (Vec
     (issues, references)
 }
 
-fn check_field(spec: &FieldSpec, value: &Value, issues: &mut Vec<ValidationIssue>, references: &mut Vec<Reference>) {
+fn check_field(
+    spec: &FieldSpec,
+    value: &Value,
+    issues: &mut Vec<ValidationIssue>,
+    references: &mut Vec<Reference>,
+) {
     let config = &spec.config;
     if !config.options.is_empty() && config.reference_type.is_none() {
         let chosen: Vec<&str> = match value {
@@ -107,9 +136,16 @@ fn check_field(spec: &FieldSpec, value: &Value, issues: &mut Vec<ValidationIssue
             Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
-        for choice in chosen.into_iter().filter(|c| !config.options.iter().any(|o| o == c)) {
+        for choice in chosen
+            .into_iter()
+            .filter(|c| !config.options.iter().any(|o| o == c))
+        {
             // Decision 9.3: status is free text; unknown values only warn.
-            let severity = if spec.name == "status" { Severity::Warning } else { Severity::Error };
+            let severity = if spec.name == "status" {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
             issues.push(issue(
                 "options",
                 &spec.name,
@@ -119,7 +155,9 @@ fn check_field(spec: &FieldSpec, value: &Value, issues: &mut Vec<ValidationIssue
         }
     }
     if config.min.is_some() || config.max.is_some() {
-        let number = value.as_i64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()));
+        let number = value
+            .as_i64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()));
         if let Some(n) = number
             && (config.min.is_some_and(|min| n < min) || config.max.is_some_and(|max| n > max))
         {
@@ -128,7 +166,12 @@ fn check_field(spec: &FieldSpec, value: &Value, issues: &mut Vec<ValidationIssue
                 config.min.map(|v| v.to_string()).unwrap_or_default(),
                 config.max.map(|v| v.to_string()).unwrap_or_default()
             );
-            issues.push(issue("bounds", &spec.name, format!("{n} is outside {bounds}"), Severity::Error));
+            issues.push(issue(
+                "bounds",
+                &spec.name,
+                format!("{n} is outside {bounds}"),
+                Severity::Error,
+            ));
         }
     }
     if let Some(reference_type) = &config.reference_type {
@@ -139,7 +182,10 @@ fn check_field(spec: &FieldSpec, value: &Value, issues: &mut Vec<ValidationIssue
             issues.push(issue(
                 "max_selections",
                 &spec.name,
-                format!("at most {max} {reference_type} may be chosen, found {}", ids.len()),
+                format!(
+                    "at most {max} {reference_type} may be chosen, found {}",
+                    ids.len()
+                ),
                 Severity::Error,
             ));
         }
@@ -156,7 +202,10 @@ pub fn dangling(reference: &Reference) -> ValidationIssue {
     issue(
         "reference_exists",
         &reference.field,
-        format!("{} '{}' does not exist", reference.entity_type, reference.id),
+        format!(
+            "{} '{}' does not exist",
+            reference.entity_type, reference.id
+        ),
         Severity::Error,
     )
 }
@@ -178,8 +227,10 @@ mod tests {
 
     #[test]
     fn a_valid_entity_has_no_findings_and_lists_its_references() {
-        let f = fields(json!({"id": "rex", "name": "Rex", "status": "active", "mood": "calm", "faction": "guild",
-            "friends": [{"character_id": "ann", "closeness": "close"}, "bob"], "birth_year": 1950}));
+        let f = fields(
+            json!({"id": "rex", "name": "Rex", "status": "active", "mood": "calm", "faction": "guild",
+            "friends": [{"character_id": "ann", "closeness": "close"}, "bob"], "birth_year": 1950}),
+        );
         let (issues, refs) = check(&template(), "rex", &f);
         assert_eq!(issues, vec![]);
         let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
@@ -188,14 +239,21 @@ mod tests {
 
     #[test]
     fn every_machine_checkable_rule_reports() {
-        let f = fields(json!({"id": "Rex!", "name": "", "status": "retired", "mood": "sleepy",
-            "faction": ["a", "b"], "friends": ["x", "y", "z"], "birth_year": "2050"}));
+        let f = fields(
+            json!({"id": "Rex!", "name": "", "status": "retired", "mood": "sleepy",
+            "faction": ["a", "b"], "friends": ["x", "y", "z"], "birth_year": "2050"}),
+        );
         let (issues, _) = check(&template(), "rex", &f);
-        let found: Vec<(&str, &str, Severity)> =
-            issues.iter().map(|i| (i.rule_id.as_str(), i.field.as_str(), i.severity)).collect();
+        let found: Vec<(&str, &str, Severity)> = issues
+            .iter()
+            .map(|i| (i.rule_id.as_str(), i.field.as_str(), i.severity))
+            .collect();
         assert!(found.contains(&("id_format", "id", Severity::Error)));
         assert!(found.contains(&("required", "name", Severity::Error)));
-        assert!(found.contains(&("options", "status", Severity::Warning)), "status only warns");
+        assert!(
+            found.contains(&("options", "status", Severity::Warning)),
+            "status only warns"
+        );
         assert!(found.contains(&("options", "mood", Severity::Error)));
         assert!(found.contains(&("max_selections", "faction", Severity::Error)));
         assert!(found.contains(&("max_selections", "friends", Severity::Error)));

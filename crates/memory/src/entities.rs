@@ -13,10 +13,13 @@ use studiobrain_kernel::TenantId;
 
 type Key = (TenantId, EntityType, EntityId);
 
+/// A row: the entity and, once in the recycle bin, when it was deleted.
+type Row = (Entity, Option<DateTime<Utc>>);
+
 /// Entity rows in memory; deleted rows are kept with their deletion time.
 #[derive(Default)]
 pub struct MemoryEntityIndex {
-    rows: Mutex<BTreeMap<Key, (Entity, Option<DateTime<Utc>>)>>,
+    rows: Mutex<BTreeMap<Key, Row>>,
 }
 
 impl MemoryEntityIndex {
@@ -25,23 +28,27 @@ impl MemoryEntityIndex {
         Self::default()
     }
 
-    fn rows(&self) -> MutexGuard<'_, BTreeMap<Key, (Entity, Option<DateTime<Utc>>)>> {
+    fn rows(&self) -> MutexGuard<'_, BTreeMap<Key, Row>> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// Whether every word of `search` occurs in the name or the fields.
 fn matches_search(entity: &Entity, search: &str) -> bool {
-    let haystack = format!("{} {}", entity.name, Value::Object(entity.fields.clone())).to_lowercase();
-    search.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
+    let haystack =
+        format!("{} {}", entity.name, Value::Object(entity.fields.clone())).to_lowercase();
+    search
+        .split_whitespace()
+        .all(|word| haystack.contains(&word.to_lowercase()))
 }
 
 /// Orders JSON values: absent and null first, then numbers, then text.
 fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     match (a, b) {
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
         (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
         (None | Some(Value::Null), _) => Ordering::Less,
         (_, None | Some(Value::Null)) => Ordering::Greater,
@@ -70,17 +77,35 @@ fn compare(a: &Entity, b: &Entity, sort_by: &str) -> Ordering {
 #[async_trait]
 impl EntityIndex for MemoryEntityIndex {
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
-        let key = (tenant.clone(), entity.entity_type.clone(), entity.id.clone());
+        let key = (
+            tenant.clone(),
+            entity.entity_type.clone(),
+            entity.id.clone(),
+        );
         self.rows().insert(key, (entity.clone(), None));
         Ok(())
     }
 
-    async fn get(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<Option<Entity>> {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<Option<Entity>> {
         let key = (tenant.clone(), entity_type.clone(), id.clone());
-        Ok(self.rows().get(&key).filter(|(_, deleted)| deleted.is_none()).map(|(e, _)| e.clone()))
+        Ok(self
+            .rows()
+            .get(&key)
+            .filter(|(_, deleted)| deleted.is_none())
+            .map(|(e, _)| e.clone()))
     }
 
-    async fn exists(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> EntityResult<bool> {
+    async fn exists(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<bool> {
         Ok(self.get(tenant, entity_type, id).await?.is_some())
     }
 
@@ -88,7 +113,9 @@ impl EntityIndex for MemoryEntityIndex {
         let mut found: Vec<Entity> = self
             .rows()
             .iter()
-            .filter(|((t, ty, _), (_, deleted))| t == tenant && *ty == query.entity_type && deleted.is_none())
+            .filter(|((t, ty, _), (_, deleted))| {
+                t == tenant && *ty == query.entity_type && deleted.is_none()
+            })
             .map(|(_, (entity, _))| entity.clone())
             .filter(|e| query.status.as_ref().is_none_or(|s| e.status == *s))
             .filter(|e| query.search.as_ref().is_none_or(|s| matches_search(e, s)))
@@ -119,7 +146,9 @@ impl EntityIndex for MemoryEntityIndex {
                 *deleted = Some(at);
                 Ok(())
             }
-            _ => Err(EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"))),
+            _ => Err(EntityError::NotFound(format!(
+                "Entity not found: {entity_type}/{id}"
+            ))),
         }
     }
 }

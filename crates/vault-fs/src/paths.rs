@@ -6,7 +6,8 @@ use studiobrain_entity::EntityError;
 /// Joins `relative` to `root` after checking it cannot leave the root
 /// lexically. Symlinks are checked separately by [`confined`].
 pub(crate) fn join(root: &Path, relative: &str) -> Result<PathBuf, EntityError> {
-    let refuse = || EntityError::Invalid(format!("path '{}' is not allowed", relative.escape_debug()));
+    let refuse =
+        || EntityError::Invalid(format!("path '{}' is not allowed", relative.escape_debug()));
     if relative.contains(['\\', '\0']) || relative.starts_with('/') {
         return Err(refuse());
     }
@@ -24,9 +25,9 @@ pub(crate) fn join(root: &Path, relative: &str) -> Result<PathBuf, EntityError> 
 /// Checks that the deepest existing ancestor of `path` resolves (through
 /// symlinks) inside `root`.
 pub(crate) fn confined(root: &Path, path: &Path) -> Result<(), EntityError> {
-    let root = root
-        .canonicalize()
-        .map_err(|err| EntityError::Unexpected(anyhow::Error::new(err).context("project root is unavailable")))?;
+    let root = root.canonicalize().map_err(|err| {
+        EntityError::Unexpected(anyhow::Error::new(err).context("project root is unavailable"))
+    })?;
     let mut probe = path.to_path_buf();
     loop {
         match probe.canonicalize() {
@@ -34,12 +35,18 @@ pub(crate) fn confined(root: &Path, path: &Path) -> Result<(), EntityError> {
                 return if real.starts_with(&root) {
                     Ok(())
                 } else {
-                    Err(EntityError::Invalid(format!("path '{}' leads outside the project", path.display())))
+                    Err(EntityError::Invalid(format!(
+                        "path '{}' leads outside the project",
+                        path.display()
+                    )))
                 };
             }
             Err(_) => {
                 if !probe.pop() {
-                    return Err(EntityError::Invalid(format!("path '{}' is not allowed", path.display())));
+                    return Err(EntityError::Invalid(format!(
+                        "path '{}' is not allowed",
+                        path.display()
+                    )));
                 }
             }
         }
@@ -56,6 +63,9 @@ mod tests {
         for bad in ["../x", "a/../../x", "/etc/passwd", "a\\b", "a\0b"] {
             assert!(join(root, bad).is_err(), "{bad:?}");
         }
-        assert_eq!(join(root, "Characters/rex/CH_rex.md").expect("ok"), Path::new("/project/Characters/rex/CH_rex.md"));
+        assert_eq!(
+            join(root, "Characters/rex/CH_rex.md").expect("ok"),
+            Path::new("/project/Characters/rex/CH_rex.md")
+        );
     }
 }

@@ -31,7 +31,12 @@ pub struct FsVaultProvider {
 impl FsVaultProvider {
     /// A provider; `project_dir` is the desktop project (none in cloud mode).
     pub fn new(project_dir: Option<PathBuf>, tenants_dir: PathBuf, layout: ProjectLayout) -> Self {
-        Self { project_dir, tenants_dir, layout, opened: Mutex::new(HashMap::new()) }
+        Self {
+            project_dir,
+            tenants_dir,
+            layout,
+            opened: Mutex::new(HashMap::new()),
+        }
     }
 
     fn root_of(&self, tenant: &TenantId) -> PathBuf {
@@ -50,7 +55,11 @@ impl FsVaultProvider {
             return Ok(());
         }
         let sample = self.project_dir.is_some() && *tenant == TenantId::local();
-        let files = self.layout.seed.iter().chain(if sample { self.layout.sample.as_slice() } else { &[] });
+        let files = self.layout.seed.iter().chain(if sample {
+            self.layout.sample.as_slice()
+        } else {
+            &[]
+        });
         for (relative, bytes) in files {
             let path = root.join(relative);
             if path.exists() {
@@ -73,7 +82,10 @@ impl VaultProvider for FsVaultProvider {
         }
         let root = self.root_of(tenant);
         self.prepare(tenant, &root).map_err(|err| {
-            EntityError::Unexpected(anyhow::Error::new(err).context(format!("preparing project folder {}", root.display())))
+            EntityError::Unexpected(
+                anyhow::Error::new(err)
+                    .context(format!("preparing project folder {}", root.display())),
+            )
         })?;
         let vault = Arc::new(FsVault::new(root));
         opened.insert(tenant.clone(), vault.clone());
@@ -92,22 +104,53 @@ mod tests {
             seed: vec![("_Templates/Core/X_TEMPLATE.md".into(), b"t".to_vec())],
             sample: vec![("Characters/rex/CH_rex.md".into(), b"s".to_vec())],
         };
-        let provider = FsVaultProvider::new(Some(data.path().join("project")), data.path().join("tenants"), layout);
+        let provider = FsVaultProvider::new(
+            Some(data.path().join("project")),
+            data.path().join("tenants"),
+            layout,
+        );
         provider.vault(&TenantId::local()).expect("local");
-        provider.vault(&TenantId::parse("t1").expect("id")).expect("t1");
-        assert!(data.path().join("project/_Templates/Core/X_TEMPLATE.md").exists());
-        assert!(data.path().join("project/Characters/rex/CH_rex.md").exists());
-        assert!(data.path().join("tenants/t1/_Templates/Core/X_TEMPLATE.md").exists());
-        assert!(!data.path().join("tenants/t1/Characters").exists(), "no sample in other tenants");
+        provider
+            .vault(&TenantId::parse("t1").expect("id"))
+            .expect("t1");
+        assert!(
+            data.path()
+                .join("project/_Templates/Core/X_TEMPLATE.md")
+                .exists()
+        );
+        assert!(
+            data.path()
+                .join("project/Characters/rex/CH_rex.md")
+                .exists()
+        );
+        assert!(
+            data.path()
+                .join("tenants/t1/_Templates/Core/X_TEMPLATE.md")
+                .exists()
+        );
+        assert!(
+            !data.path().join("tenants/t1/Characters").exists(),
+            "no sample in other tenants"
+        );
     }
 
     #[test]
     fn an_existing_project_is_not_reseeded() {
         let data = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(data.path().join("project/.studiobrain")).expect("dir");
-        let layout = ProjectLayout { seed: vec![("_Rules/R.md".into(), b"r".to_vec())], sample: Vec::new() };
-        let provider = FsVaultProvider::new(Some(data.path().join("project")), data.path().join("tenants"), layout);
+        let layout = ProjectLayout {
+            seed: vec![("_Rules/R.md".into(), b"r".to_vec())],
+            sample: Vec::new(),
+        };
+        let provider = FsVaultProvider::new(
+            Some(data.path().join("project")),
+            data.path().join("tenants"),
+            layout,
+        );
         provider.vault(&TenantId::local()).expect("local");
-        assert!(!data.path().join("project/_Rules/R.md").exists(), "user deleted files stay deleted");
+        assert!(
+            !data.path().join("project/_Rules/R.md").exists(),
+            "user deleted files stay deleted"
+        );
     }
 }

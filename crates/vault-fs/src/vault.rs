@@ -18,10 +18,12 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> EntityError {
 }
 
 /// Runs blocking file-system work off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> EntityResult<T> + Send + 'static) -> EntityResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| EntityError::Unexpected(anyhow::Error::new(err).context("file-system worker failed")))?
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> EntityResult<T> + Send + 'static,
+) -> EntityResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        EntityError::Unexpected(anyhow::Error::new(err).context("file-system worker failed"))
+    })?
 }
 
 impl FsVault {
@@ -49,7 +51,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
         .parent()
         .ok_or_else(|| EntityError::Invalid(format!("'{}' has no folder", path.display())))?;
     std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -106,20 +111,30 @@ impl Vault for FsVault {
 
     async fn create_dir(&self, path: &str) -> EntityResult<()> {
         let path = self.resolve(path)?;
-        blocking(move || std::fs::create_dir_all(&path).map_err(io(format!("creating {}", path.display())))).await
+        blocking(move || {
+            std::fs::create_dir_all(&path).map_err(io(format!("creating {}", path.display())))
+        })
+        .await
     }
 
     async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
         let (from, to) = (self.resolve(from)?, self.resolve(to)?);
         blocking(move || {
             if !from.exists() {
-                return Err(EntityError::NotFound(format!("{} does not exist", from.display())));
+                return Err(EntityError::NotFound(format!(
+                    "{} does not exist",
+                    from.display()
+                )));
             }
             if to.exists() {
-                return Err(EntityError::AlreadyExists(format!("{} already exists", to.display())));
+                return Err(EntityError::AlreadyExists(format!(
+                    "{} already exists",
+                    to.display()
+                )));
             }
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(io(format!("creating {}", parent.display())))?;
             }
             std::fs::rename(&from, &to).map_err(io(format!("moving {}", from.display())))
         })
@@ -130,9 +145,9 @@ impl Vault for FsVault {
         let path = self.resolve(path)?;
         blocking(move || match std::fs::remove_dir_all(&path) {
             Ok(()) => Ok(()),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                Err(EntityError::NotFound(format!("{} does not exist", path.display())))
-            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(EntityError::NotFound(
+                format!("{} does not exist", path.display()),
+            )),
             Err(err) => Err(io(format!("removing {}", path.display()))(err)),
         })
         .await
@@ -144,7 +159,8 @@ impl Vault for FsVault {
         let suffix = suffix.to_owned();
         blocking(move || {
             let mut out = Vec::new();
-            list_files(&root, &start, &suffix, &mut out).map_err(io(format!("listing {}", start.display())))?;
+            list_files(&root, &start, &suffix, &mut out)
+                .map_err(io(format!("listing {}", start.display())))?;
             out.sort();
             Ok(out)
         })
@@ -165,12 +181,30 @@ mod tests {
     #[tokio::test]
     async fn writes_read_back_atomically_without_leftovers() {
         let (dir, vault) = vault();
-        vault.write("Characters/rex/CH_rex.md", b"---\nid: rex\n---\n").await.expect("written");
-        assert_eq!(vault.read("Characters/rex/CH_rex.md").await.expect("read").as_deref(), Some(&b"---\nid: rex\n---\n"[..]));
-        assert_eq!(vault.read("Characters/ann/CH_ann.md").await.expect("read"), None);
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("Characters/rex")).expect("dir").collect();
+        vault
+            .write("Characters/rex/CH_rex.md", b"---\nid: rex\n---\n")
+            .await
+            .expect("written");
+        assert_eq!(
+            vault
+                .read("Characters/rex/CH_rex.md")
+                .await
+                .expect("read")
+                .as_deref(),
+            Some(&b"---\nid: rex\n---\n"[..])
+        );
+        assert_eq!(
+            vault.read("Characters/ann/CH_ann.md").await.expect("read"),
+            None
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("Characters/rex"))
+            .expect("dir")
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
-        assert_eq!(vault.list("Characters", ".md").await.expect("listed"), vec!["Characters/rex/CH_rex.md"]);
+        assert_eq!(
+            vault.list("Characters", ".md").await.expect("listed"),
+            vec!["Characters/rex/CH_rex.md"]
+        );
     }
 
     #[tokio::test]
@@ -179,10 +213,17 @@ mod tests {
         let outside = tempfile::tempdir().expect("outside");
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("symlink");
         for bad in ["../x.md", "/etc/passwd", "a\\b.md", "link/x.md"] {
-            assert!(matches!(vault.write(bad, b"x").await, Err(EntityError::Invalid(_))), "{bad}");
+            assert!(
+                matches!(vault.write(bad, b"x").await, Err(EntityError::Invalid(_))),
+                "{bad}"
+            );
             assert!(vault.read(bad).await.is_err(), "{bad}");
         }
-        assert_eq!(std::fs::read_dir(outside.path()).expect("dir").count(), 0, "nothing written outside");
+        assert_eq!(
+            std::fs::read_dir(outside.path()).expect("dir").count(),
+            0,
+            "nothing written outside"
+        );
     }
 
     #[tokio::test]
@@ -190,9 +231,25 @@ mod tests {
         let (_dir, vault) = vault();
         vault.write("A/a.md", b"a").await.expect("a");
         vault.write("B/b.md", b"b").await.expect("b");
-        assert!(matches!(vault.rename("A", "B").await, Err(EntityError::AlreadyExists(_))));
-        vault.rename("A", ".studiobrain/trash/A").await.expect("moved");
-        assert_eq!(vault.read(".studiobrain/trash/A/a.md").await.expect("read").as_deref(), Some(&b"a"[..]));
-        assert!(matches!(vault.rename("A", "C").await, Err(EntityError::NotFound(_))));
+        assert!(matches!(
+            vault.rename("A", "B").await,
+            Err(EntityError::AlreadyExists(_))
+        ));
+        vault
+            .rename("A", ".studiobrain/trash/A")
+            .await
+            .expect("moved");
+        assert_eq!(
+            vault
+                .read(".studiobrain/trash/A/a.md")
+                .await
+                .expect("read")
+                .as_deref(),
+            Some(&b"a"[..])
+        );
+        assert!(matches!(
+            vault.rename("A", "C").await,
+            Err(EntityError::NotFound(_))
+        ));
     }
 }
