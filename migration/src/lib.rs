@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_identity;
 mod m20261126_000002_secure_identity;
 mod m20261127_000003_create_provider_connections;
+mod m20261127_000004_create_entities;
 mod rls;
 
 /// Every migration of StudioBrain, oldest first.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_identity::Migration),
             Box::new(m20261126_000002_secure_identity::Migration),
             Box::new(m20261127_000003_create_provider_connections::Migration),
+            Box::new(m20261127_000004_create_entities::Migration),
         ]
     }
 }

@@ -7,12 +7,35 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use studiobrain_auth::AuthError;
+use studiobrain_entity::EntityError;
 
 /// The JSON error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Human-readable explanation.
     pub detail: String,
+    /// The failing fields of a validation failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldErrorOut>,
+}
+
+/// One failing field.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldErrorOut {
+    /// The field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// A body with only a message.
+    pub fn new(detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// An error answered over HTTP.
@@ -21,6 +44,9 @@ pub enum ApiError {
     /// A domain error of the identity crate.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A domain error of the entity crate.
+    #[error(transparent)]
+    Entity(#[from] EntityError),
     /// A plain error with an explicit status.
     #[error("{detail}")]
     Status {
@@ -56,7 +82,21 @@ impl ApiError {
     }
 }
 
-/// The one table from domain error to status code.
+/// The table from entity-domain error to status code.
+fn entity_status(err: &EntityError) -> StatusCode {
+    match err {
+        EntityError::Invalid(_) => StatusCode::BAD_REQUEST,
+        EntityError::Forbidden(_) => StatusCode::FORBIDDEN,
+        EntityError::NotFound(_) => StatusCode::NOT_FOUND,
+        EntityError::AlreadyExists(_) => StatusCode::CONFLICT,
+        EntityError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
+        EntityError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        EntityError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+        EntityError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The table from identity-domain error to status code.
 fn status_of(err: &AuthError) -> StatusCode {
     match err {
         AuthError::Invalid(_) => StatusCode::BAD_REQUEST,
@@ -74,6 +114,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Auth(err) => status_of(err),
+            ApiError::Entity(err) => entity_status(err),
             ApiError::Status { status, .. } => *status,
         }
     }
@@ -96,7 +137,17 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(ErrorBody { detail })
+        let errors = match self {
+            ApiError::Entity(EntityError::Rejected { errors, .. }) => errors
+                .iter()
+                .map(|e| FieldErrorOut {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        response.json(ErrorBody { detail, errors })
     }
 }
 

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod redoc;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -101,7 +101,7 @@ pub async fn json_errors(
             rebuilt.append_header((name.clone(), value.clone()));
         }
     }
-    let body: HttpResponse<BoxBody> = rebuilt.json(ErrorBody { detail });
+    let body: HttpResponse<BoxBody> = rebuilt.json(ErrorBody::new(detail));
     Ok(ServiceResponse::new(http_req, body).map_into_right_body())
 }
 

@@ -18,10 +18,12 @@ use actix_web::{App, HttpServer, error::JsonPayloadError, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studiobrain_auth::{AuthService, TokenSettings};
+use studiobrain_entity::EntityService;
+use studiobrain_kernel::TenantId;
+use studiobrain_vault_fs::FsVaultProvider;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -37,7 +39,14 @@ pub struct Application {
 /// Registers every documented route.
 fn api_routes(cfg: &mut ServiceConfig<'_>) {
     use routes::*;
-    cfg.service(health::health)
+    cfg.service(entities::entity_schema)
+        .service(entities::smart_merge)
+        .service(entities::list_entities)
+        .service(entities::get_entity)
+        .service(entities::create_entity)
+        .service(entities::update_entity)
+        .service(entities::delete_entity)
+        .service(health::health)
         .service(health::api_health)
         .service(health::detailed)
         .service(health::services_status)
@@ -150,15 +159,6 @@ fn query_error(
     .into()
 }
 
-/// Lays out the sample project folder on first run.
-fn ensure_project_folder(project: &Path) -> anyhow::Result<()> {
-    for sub in ["_Templates", "_Rules", ".studiobrain"] {
-        std::fs::create_dir_all(project.join(sub))
-            .with_context(|| format!("creating project folder {}", project.display()))?;
-    }
-    Ok(())
-}
-
 impl Application {
     /// Validates the settings, opens and migrates the store, bootstraps the
     /// desktop owner, and binds the listener.
@@ -205,8 +205,17 @@ impl Application {
             ));
         let auth = crate::adapters::identity_providers(auth, &settings)?;
 
+        let entities = Arc::new(EntityService::new(
+            Arc::new(FsVaultProvider::new(
+                (server_settings.mode == Mode::Desktop)
+                    .then(|| server_settings.project_dir.clone()),
+                server_settings.data_dir.join("tenants"),
+                crate::seed::project_layout(),
+            )),
+            storage.entity_index(),
+            Arc::new(crate::seed::shipped_templates()),
+        ));
         if server_settings.mode == Mode::Desktop {
-            ensure_project_folder(&server_settings.project_dir)?;
             if let Some(password) = auth
                 .bootstrap_local_owner(&settings.auth.local_owner_email)
                 .await?
@@ -217,10 +226,21 @@ impl Application {
                     settings.auth.local_owner_email
                 );
             }
+            // Catch up with edits made while the server was stopped.
+            let report = entities.reindex(&TenantId::local()).await?;
+            tracing::info!(
+                indexed = report.indexed,
+                failed = report.failed.len(),
+                "project scanned"
+            );
+            for failure in &report.failed {
+                tracing::warn!(%failure, "entity file not indexed");
+            }
         }
 
         let state = AppState {
             auth,
+            entities,
             storage,
             throttle: Arc::new(Throttle::new(
                 settings.auth.attempts_per_minute,

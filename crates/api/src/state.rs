@@ -12,6 +12,8 @@ use studiobrain_auth::AuthService;
 pub struct AppState {
     /// Identity use cases.
     pub auth: AuthService,
+    /// Entity use cases.
+    pub entities: Arc<studiobrain_entity::EntityService>,
     /// The store (health checks).
     pub storage: Storage,
     /// Effective settings.

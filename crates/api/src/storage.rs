@@ -5,14 +5,20 @@ use anyhow::Context;
 use std::sync::Arc;
 use studiobrain_auth::AuthPorts;
 use studiobrain_auth::ports::Outbox;
-use studiobrain_memory::MemoryIdentityStore;
+use studiobrain_entity::ports::EntityIndex;
+use studiobrain_memory::{MemoryEntityIndex, MemoryIdentityStore};
 use studiobrain_store_sql::SqlStore;
 
 /// An opened store.
 #[derive(Clone)]
 pub enum Storage {
     /// In-memory adapters; nothing survives a restart.
-    Memory(Arc<MemoryIdentityStore>),
+    Memory {
+        /// Identity store.
+        identity: Arc<MemoryIdentityStore>,
+        /// Entity index.
+        entities: Arc<MemoryEntityIndex>,
+    },
     /// SQLite or PostgreSQL.
     Sql {
         /// The pool.
@@ -29,7 +35,10 @@ impl Storage {
     /// An unsupported scheme or a failed connection.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         if url == "memory:" {
-            return Ok(Self::Memory(Arc::new(MemoryIdentityStore::new())));
+            return Ok(Self::Memory {
+                identity: Arc::new(MemoryIdentityStore::new()),
+                entities: Arc::new(MemoryEntityIndex::new()),
+            });
         }
         if url.starts_with("sqlite:") || url.starts_with("postgres") {
             let store = SqlStore::connect(url)
@@ -49,7 +58,7 @@ impl Storage {
     /// A failed migration.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Self::Memory(_) => Ok(()),
+            Self::Memory { .. } => Ok(()),
             Self::Sql { store, .. } => store.migrate().await,
         }
     }
@@ -57,8 +66,16 @@ impl Storage {
     /// The identity ports on this store, with e-mail going to `outbox`.
     pub fn auth_ports(&self, outbox: Arc<dyn Outbox>) -> AuthPorts {
         match self {
-            Self::Memory(store) => AuthPorts::from_store(store.clone(), outbox),
+            Self::Memory { identity, .. } => AuthPorts::from_store(identity.clone(), outbox),
             Self::Sql { store, .. } => AuthPorts::from_store(Arc::new(store.clone()), outbox),
+        }
+    }
+
+    /// The entity index on this store.
+    pub fn entity_index(&self) -> Arc<dyn EntityIndex> {
+        match self {
+            Self::Memory { entities, .. } => entities.clone(),
+            Self::Sql { store, .. } => Arc::new(store.clone()),
         }
     }
 
@@ -68,7 +85,7 @@ impl Storage {
     /// The connection failure.
     pub async fn ping(&self) -> anyhow::Result<()> {
         match self {
-            Self::Memory(_) => Ok(()),
+            Self::Memory { .. } => Ok(()),
             Self::Sql { store, .. } => store.ping().await,
         }
     }
@@ -79,7 +96,7 @@ impl Storage {
     /// The query failure.
     pub async fn migration_version(&self) -> anyhow::Result<Option<String>> {
         match self {
-            Self::Memory(_) => Ok(None),
+            Self::Memory { .. } => Ok(None),
             Self::Sql { store, .. } => store.migration_version().await,
         }
     }
@@ -87,7 +104,7 @@ impl Storage {
     /// `memory`, `sqlite` or `postgres`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Memory(_) => "memory",
+            Self::Memory { .. } => "memory",
             Self::Sql { postgres: true, .. } => "postgres",
             Self::Sql {
                 postgres: false, ..

@@ -1,4 +1,5 @@
-//! [`TemplateSet`]: the entity types of one project. Templates are read
+//! [`TemplateSet`]: the entity types of one project (whatever its templates
+//! define, whatever their category). Templates are read
 //! layer by layer (Core > Standard > Custom > Packs); the first definition
 //! of a type wins. Files that fail to parse are reported, not fatal.
 
@@ -33,12 +34,11 @@ impl TemplateSet {
         let mut set = Self::default();
         for source in sources {
             match Template::parse(&source.file_name, &source.text, source.layer) {
-                Ok(template) if template.category == "entity" => {
+                Ok(template) => {
                     set.by_type
                         .entry(template.entity_type.clone())
                         .or_insert_with(|| Arc::new(template));
                 }
-                Ok(_) => {}
                 Err(err) => set.problems.push(format!(
                     "{}/{}: {err}",
                     source.layer.folder(),

@@ -126,7 +126,7 @@ pub struct Template {
 
 /// Known template categories.
 const CATEGORIES: &[&str] = &[
-    "entity", "system", "document", "map", "export", "prompt", "canvas",
+    "entity", "core", "system", "document", "map", "export", "prompt", "canvas",
 ];
 
 fn string_at(map: &Map<String, Value>, key: &str) -> Option<String> {

@@ -3,9 +3,8 @@
 //! sets the `app.*` settings the policies read, all transaction-local.
 
 use crate::SqlStore;
-use crate::error::db;
+use crate::error::DbFailure;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
-use studiobrain_auth::error::AuthResult;
 use studiobrain_kernel::{TenantId, UserId};
 
 /// Which rows a transaction may see under row-level security.
@@ -38,16 +37,19 @@ impl Scope<'_> {
 
 impl SqlStore {
     /// Begins a transaction running in `scope` on the writer.
-    pub(crate) async fn begin(&self, scope: Scope<'_>) -> AuthResult<DatabaseTransaction> {
-        let txn = self.db.begin().await.map_err(db)?;
+    pub(crate) async fn begin(&self, scope: Scope<'_>) -> Result<DatabaseTransaction, DbFailure> {
+        let txn = self.db.begin().await?;
         self.enter(&txn, scope).await?;
         Ok(txn)
     }
 
     /// Begins a read-only unit of work running in `scope` on the reader
     /// pool. It MUST NOT write: on SQLite the connection is read-only.
-    pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> AuthResult<DatabaseTransaction> {
-        let txn = self.reader.begin().await.map_err(db)?;
+    pub(crate) async fn begin_read(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<DatabaseTransaction, DbFailure> {
+        let txn = self.reader.begin().await?;
         self.enter(&txn, scope).await?;
         Ok(txn)
     }
@@ -58,7 +60,7 @@ impl SqlStore {
         &self,
         txn: &DatabaseTransaction,
         scope: Scope<'_>,
-    ) -> AuthResult<()> {
+    ) -> Result<(), DbFailure> {
         if self.backend != DbBackend::Postgres {
             return Ok(());
         }
@@ -71,14 +73,17 @@ impl SqlStore {
                     set_config('app.lookup_hash', $3, true)",
             [tenant.into(), user.into(), hash.into()],
         ))
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 }
 
-/// Commits `txn` and hands back `value`, the result of its work.
-pub(crate) async fn commit<T>(txn: DatabaseTransaction, value: T) -> AuthResult<T> {
-    txn.commit().await.map_err(db)?;
+/// Commits `txn` and hands back `value`, the result of its work, in the
+/// calling port's error type.
+pub(crate) async fn commit<T, E: From<DbFailure>>(
+    txn: DatabaseTransaction,
+    value: T,
+) -> Result<T, E> {
+    txn.commit().await.map_err(DbFailure)?;
     Ok(value)
 }

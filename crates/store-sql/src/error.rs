@@ -1,7 +1,27 @@
-//! Mapping of database failures to [`AuthError`].
+//! Mapping of database failures to the error types of the domains the store
+//! serves: [`AuthError`] and [`EntityError`].
 
 use sea_orm::{DbErr, SqlErr};
 use studiobrain_auth::AuthError;
+use studiobrain_entity::EntityError;
+
+/// A database failure of the store's plumbing (transactions and their
+/// scope), before it becomes the calling port's error: always unexpected.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct DbFailure(#[from] pub(crate) DbErr);
+
+impl From<DbFailure> for AuthError {
+    fn from(failure: DbFailure) -> Self {
+        db(failure.0)
+    }
+}
+
+impl From<DbFailure> for EntityError {
+    fn from(failure: DbFailure) -> Self {
+        EntityError::Unexpected(failure.0.into())
+    }
+}
 
 /// Any database failure: unexpected.
 pub(crate) fn db(err: DbErr) -> AuthError {

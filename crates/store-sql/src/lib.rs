@@ -1,7 +1,8 @@
 //! SeaORM adapters of StudioBrain's ports for SQLite (desktop) and
 //! PostgreSQL (cloud).
 //!
-//! [`SqlStore`] implements every storage port of the identity domain. Each
+//! [`SqlStore`] implements every storage port of the identity domain and the
+//! entity domain's index (`EntityIndex`, over the `entities` table). Each
 //! port call runs in its own transaction that, on PostgreSQL, first switches
 //! to the non-owning `studiobrain_app` role and sets the request's tenant
 //! context, so forced row-level security confines it even if a query forgot
@@ -9,6 +10,7 @@
 
 mod context;
 mod entities;
+mod entity_index;
 mod error;
 mod identity;
 
@@ -22,13 +24,14 @@ use studiobrain_kernel::TenantId;
 use studiobrain_migration::{Migrator, MigratorTrait};
 
 /// Tables [`SqlStore::count_rows_unfiltered_as_tenant`] accepts.
-const TENANT_TABLES: [&str; 6] = [
+const TENANT_TABLES: [&str; 7] = [
     "memberships",
     "api_keys",
     "invites",
     "teams",
     "permission_templates",
     "provider_connections",
+    "entities",
 ];
 
 /// A connection pool to the StudioBrain database, SQLite or PostgreSQL.
@@ -137,7 +140,7 @@ impl SqlStore {
     /// for proving RLS.
     ///
     /// # Errors
-    /// For a table outside the identity schema or a database failure.
+    /// For a table that is not tenant-owned or a database failure.
     #[doc(hidden)]
     pub async fn count_rows_unfiltered_as_tenant(
         &self,

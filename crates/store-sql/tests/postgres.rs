@@ -1,85 +1,17 @@
 //! The identity ports on PostgreSQL, each test in its own throw-away
 //! database: the shared contract suite, and proof that row-level security
-//! confines every tenant-owned table.
-//!
-//! Needs `STUDIOBRAIN_TEST_POSTGRES_URL` (a superuser or CREATEDB role, e.g.
-//! `postgres://postgres@127.0.0.1:5432/test`); without it the tests are
-//! skipped, except under `CI`, where a skipped suite is a failure.
+//! confines every tenant-owned table. Needs `STUDIOBRAIN_TEST_POSTGRES_URL`
+//! (see [`common`]).
 
-mod common;
+pub mod common;
 
-use common::{LATEST_MIGRATION, ports};
-use sea_orm::{
-    ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
-};
-use std::future::Future;
+use common::{LATEST_MIGRATION, on_fresh_database, ports, with_database};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use studiobrain_auth::AuthPorts;
 use studiobrain_auth::contract::{membership, run_all, tenant, user};
 use studiobrain_auth::models::{ApiKey, ApiKeyScope, ProviderConnection, Role, Team, Tenant, User};
 use studiobrain_kernel::TenantId;
 use studiobrain_migration::{Migrator, MigratorTrait};
-use studiobrain_store_sql::SqlStore;
-
-/// The server to test against, or `None` to skip.
-fn server_url() -> Option<String> {
-    match std::env::var("STUDIOBRAIN_TEST_POSTGRES_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("STUDIOBRAIN_TEST_POSTGRES_URL must be set in CI")
-        }
-        Err(_) => {
-            println!("skipped: STUDIOBRAIN_TEST_POSTGRES_URL not set");
-            None
-        }
-    }
-}
-
-/// `url` pointing at database `name` instead, query string kept.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(base, q)| (base, Some(q)));
-    let authority = base.find("://").map_or(0, |scheme| scheme + 3);
-    let end = base[authority..]
-        .find('/')
-        .map_or(base.len(), |slash| authority + slash);
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{}/{name}{query}", &base[..end])
-}
-
-/// Runs `test` against a migrated store on a fresh database, handing it an
-/// owner connection for catalog queries, and drops the database afterwards,
-/// whether the test passed or not.
-async fn on_fresh_database<F, Fut>(test: F)
-where
-    F: FnOnce(SqlStore, DatabaseConnection) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let Some(server) = server_url() else { return };
-    let admin = Database::connect(&server)
-        .await
-        .expect("connect to the test server");
-    let name = format!("studiobrain_test_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let url = with_database(&server, &name);
-    let outcome = tokio::spawn(async move {
-        let store = SqlStore::connect(&url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        let owner = Database::connect(&url).await.expect("owner connection");
-        test(store, owner).await;
-    })
-    .await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("drop database");
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
-    }
-}
 
 /// Every row `sql` returns.
 async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {

@@ -1,38 +1,24 @@
 //! The identity ports on SQLite: the shared contract suite plus the
 //! connection settings of desktop mode.
 
-mod common;
+pub mod common;
 
-use common::{LATEST_MIGRATION, ports};
+use common::{LATEST_MIGRATION, ports, sqlite_store};
 use studiobrain_auth::AuthError;
 use studiobrain_auth::contract::{membership, run_all, tenant, user};
 use studiobrain_auth::models::Role;
 use studiobrain_migration::{Migrator, MigratorTrait};
 use studiobrain_store_sql::SqlStore;
-use tempfile::TempDir;
-
-/// A migrated store in a fresh database file; the directory lives as long
-/// as the returned guard.
-async fn store() -> (SqlStore, TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("studiobrain.db").display()
-    );
-    let store = SqlStore::connect(&url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    (store, dir)
-}
 
 #[tokio::test]
 async fn contract_suite_passes() {
-    let (store, _dir) = store().await;
+    let (store, _dir) = sqlite_store().await;
     run_all(&ports(&store)).await;
 }
 
 #[tokio::test]
 async fn migrations_are_recorded_and_rerunnable() {
-    let (store, _dir) = store().await;
+    let (store, _dir) = sqlite_store().await;
     assert_eq!(
         store.migration_version().await.expect("version").as_deref(),
         Some(LATEST_MIGRATION)
@@ -43,7 +29,7 @@ async fn migrations_are_recorded_and_rerunnable() {
 
 #[tokio::test]
 async fn migrations_roll_back_and_reapply() {
-    let (store, dir) = store().await;
+    let (store, dir) = sqlite_store().await;
     let url = format!("sqlite://{}", dir.path().join("studiobrain.db").display());
     let db = sea_orm::Database::connect(&url)
         .await
@@ -69,7 +55,7 @@ async fn fresh_database_has_no_version() {
 
 #[tokio::test]
 async fn uses_wal_and_enforces_foreign_keys() {
-    let (store, dir) = store().await;
+    let (store, dir) = sqlite_store().await;
     let ports = ports(&store);
     let orphan = membership(&tenant(), &user(), Role::Viewer);
     assert!(

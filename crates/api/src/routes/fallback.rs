@@ -87,12 +87,14 @@ pub async fn not_matched(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     match state.routes.allowed_methods(req.path()) {
         Some(methods) => HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", methods.join(", ")))
-            .json(ErrorBody {
-                detail: format!("method {} is not allowed on {}", req.method(), req.path()),
-            }),
-        None => HttpResponse::NotFound().json(ErrorBody {
-            detail: format!("no route for {}", req.path()),
-        }),
+            .json(ErrorBody::new(format!(
+                "method {} is not allowed on {}",
+                req.method(),
+                req.path()
+            ))),
+        None => {
+            HttpResponse::NotFound().json(ErrorBody::new(format!("no route for {}", req.path())))
+        }
     }
 }
 

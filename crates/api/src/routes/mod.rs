@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod dto;
+pub mod entities;
 pub mod fallback;
 pub mod health;
 pub mod oauth;

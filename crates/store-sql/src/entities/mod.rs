@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table of the migrations.
 
 pub mod api_key;
+pub mod indexed_entity;
 pub mod invite;
 pub mod membership;
 pub mod one_time_token;

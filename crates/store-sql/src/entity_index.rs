@@ -1,0 +1,295 @@
+//! [`EntityIndex`] over the tenant-owned `entities` table: the database
+//! mirror of every tenant's entity files. A deleted entity keeps its row with
+//! `deleted_at` set (the recycle bin) and every read sees live rows only.
+//! Search and sorting by a frontmatter field use each backend's text and
+//! JSON functions, always with bound parameters.
+
+use crate::SqlStore;
+use crate::context::{Scope, commit};
+use crate::entities::indexed_entity::{self, Column};
+use crate::error::DbFailure;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, NullOrdering, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, EntityTrait, IntoActiveModel, Iterable, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+use studiobrain_entity::ports::{EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
+use studiobrain_kernel::TenantId;
+
+/// The row of `entity` in `tenant`, live.
+fn entity_row(tenant: &TenantId, entity: &Entity) -> indexed_entity::Model {
+    indexed_entity::Model {
+        tenant_id: tenant.to_string(),
+        entity_type: entity.entity_type.to_string(),
+        entity_id: entity.id.to_string(),
+        name: entity.name.clone(),
+        status: entity.status.clone(),
+        fields: Value::Object(entity.fields.clone()),
+        body: entity.body.clone(),
+        path: entity.path.clone(),
+        content_hash: entity.content_hash.clone(),
+        revision: entity.revision,
+        created_at: entity.created_at,
+        updated_at: entity.updated_at,
+        deleted_at: None,
+    }
+}
+
+/// A stored value that no longer parses (a corrupt or foreign row).
+fn corrupt(err: impl Into<anyhow::Error>) -> EntityError {
+    EntityError::Unexpected(err.into().context("invalid value in the database"))
+}
+
+/// The entity `row` holds; a row that no longer parses is `Unexpected`.
+fn entity_from(row: indexed_entity::Model) -> EntityResult<Entity> {
+    let Value::Object(fields) = row.fields else {
+        return Err(corrupt(anyhow::anyhow!(
+            "the fields of {}/{} are not a JSON object",
+            row.entity_type,
+            row.entity_id
+        )));
+    };
+    Ok(Entity {
+        entity_type: EntityType::parse(&row.entity_type).map_err(corrupt)?,
+        id: EntityId::parse(&row.entity_id).map_err(corrupt)?,
+        name: row.name,
+        status: row.status,
+        fields,
+        body: row.body,
+        path: row.path,
+        content_hash: row.content_hash,
+        revision: row.revision,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// The live entities of `entity_type` in `tenant`.
+fn live_of_type(tenant: &TenantId, entity_type: &EntityType) -> Condition {
+    Condition::all()
+        .add(Column::TenantId.eq(tenant.as_str()))
+        .add(Column::EntityType.eq(entity_type.as_str()))
+        .add(Column::DeletedAt.is_null())
+}
+
+/// The live entity `id` of `entity_type` in `tenant`.
+fn live_entity(tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> Condition {
+    live_of_type(tenant, entity_type).add(Column::EntityId.eq(id.as_str()))
+}
+
+/// `text` as a LIKE pattern matching itself anywhere, with `\` escaping the
+/// wildcards `%` and `_` and itself.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Rows whose name or fields (as JSON text) contain `word`, ignoring case.
+fn mentions(backend: DbBackend, word: &str) -> Expr {
+    if backend == DbBackend::Postgres {
+        Expr::cust_with_values(
+            r"(name ILIKE $1 ESCAPE '\' OR fields::text ILIKE $1 ESCAPE '\')",
+            [contains_pattern(word)],
+        )
+    } else {
+        // SQLite's lower() folds ASCII letters only: fold the word alike.
+        let pattern = contains_pattern(&word.to_ascii_lowercase());
+        Expr::cust_with_values(
+            r"(lower(name) LIKE ? ESCAPE '\' OR lower(CAST(fields AS TEXT)) LIKE ? ESCAPE '\')",
+            [pattern.clone(), pattern],
+        )
+    }
+}
+
+/// What a list is sorted by.
+enum SortKey<'a> {
+    /// A column of the table.
+    Column(Column),
+    /// A top-level frontmatter field.
+    Field(&'a str),
+}
+
+/// The sort key `sort_by` names: a column, a top-level field whose name
+/// matches `^[a-z0-9_]{1,64}$`, or else `updated_at`.
+fn sort_key(sort_by: &str) -> SortKey<'_> {
+    match sort_by {
+        "name" => SortKey::Column(Column::Name),
+        "status" => SortKey::Column(Column::Status),
+        "created_at" => SortKey::Column(Column::CreatedAt),
+        "updated_at" => SortKey::Column(Column::UpdatedAt),
+        field
+            if (1..=64).contains(&field.len())
+                && field
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            SortKey::Field(field)
+        }
+        _ => SortKey::Column(Column::UpdatedAt),
+    }
+}
+
+/// The value of the top-level field `name`, SQL NULL when absent or null.
+/// Values compare as JSON: numbers by value, strings as text.
+fn field_value(backend: DbBackend, name: &str) -> Expr {
+    if backend == DbBackend::Postgres {
+        Expr::cust_with_values("NULLIF(fields -> $1, 'null'::jsonb)", [name])
+    } else {
+        Expr::cust_with_values(r#"json_extract(fields, '$."' || ? || '"')"#, [name])
+    }
+}
+
+#[async_trait]
+impl EntityIndex for SqlStore {
+    async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
+        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        // On a key clash every other column is replaced, `deleted_at` by NULL.
+        let is_key = |column: &Column| {
+            matches!(
+                column,
+                Column::TenantId | Column::EntityType | Column::EntityId
+            )
+        };
+        indexed_entity::Entity::insert(entity_row(tenant, entity).into_active_model())
+            .on_conflict(
+                OnConflict::columns(Column::iter().filter(is_key))
+                    .update_columns(Column::iter().filter(|column| !is_key(column)))
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await
+            .map_err(DbFailure)?;
+        commit(txn, ()).await
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<Option<Entity>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let row = indexed_entity::Entity::find()
+            .filter(live_entity(tenant, entity_type, id))
+            .one(&txn)
+            .await
+            .map_err(DbFailure)?;
+        commit(txn, row.map(entity_from).transpose()?).await
+    }
+
+    async fn exists(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<bool> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let found = indexed_entity::Entity::find()
+            .select_only()
+            .column(Column::EntityId)
+            .filter(live_entity(tenant, entity_type, id))
+            .into_tuple::<String>()
+            .one(&txn)
+            .await
+            .map_err(DbFailure)?;
+        commit(txn, found.is_some()).await
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage> {
+        let mut filter = live_of_type(tenant, &query.entity_type);
+        if let Some(status) = &query.status {
+            filter = filter.add(Column::Status.eq(status.as_str()));
+        }
+        for word in query
+            .search
+            .iter()
+            .flat_map(|search| search.split_whitespace())
+        {
+            filter = filter.add(mentions(self.backend, word));
+        }
+        let order = match query.sort_order {
+            SortOrder::Asc => Order::Asc,
+            SortOrder::Desc => Order::Desc,
+        };
+        let matching = indexed_entity::Entity::find().filter(filter);
+        let sorted = match sort_key(&query.sort_by) {
+            SortKey::Column(column) => matching.clone().order_by(column, order.clone()),
+            SortKey::Field(name) => matching.clone().order_by_with_nulls(
+                field_value(self.backend, name),
+                order.clone(),
+                NullOrdering::Last,
+            ),
+        };
+        let page = sorted
+            .order_by(Column::EntityId, order)
+            .offset(query.offset)
+            .limit(query.limit);
+
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let total = matching.count(&txn).await.map_err(DbFailure)?;
+        let rows = page.all(&txn).await.map_err(DbFailure)?;
+        let entities = rows
+            .into_iter()
+            .map(entity_from)
+            .collect::<EntityResult<_>>()?;
+        commit(txn, EntityPage { total, entities }).await
+    }
+
+    async fn mark_deleted(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+        at: DateTime<Utc>,
+    ) -> EntityResult<()> {
+        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let updated = indexed_entity::Entity::update_many()
+            .col_expr(Column::DeletedAt, Expr::value(at))
+            .filter(live_entity(tenant, entity_type, id))
+            .exec(&txn)
+            .await
+            .map_err(DbFailure)?;
+        if updated.rows_affected == 0 {
+            return Err(EntityError::NotFound(format!(
+                "Entity not found: {entity_type}/{id}"
+            )));
+        }
+        commit(txn, ()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SortKey, contains_pattern, sort_key};
+    use crate::entities::indexed_entity::Column;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("rex"), "%rex%");
+        assert_eq!(contains_pattern(r"50%_off\"), r"%50\%\_off\\%");
+    }
+
+    #[test]
+    fn unknown_or_unsafe_sort_keys_fall_back_to_updated_at() {
+        assert!(matches!(sort_key("name"), SortKey::Column(Column::Name)));
+        assert!(matches!(sort_key("age_2"), SortKey::Field("age_2")));
+        for unsafe_key in ["", "Age", "a'b", "a.b", "a b", &"a".repeat(65)] {
+            assert!(
+                matches!(sort_key(unsafe_key), SortKey::Column(Column::UpdatedAt)),
+                "{unsafe_key:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The entity index (`EntityIndex`) on SQLite and PostgreSQL: every
+//! scenario runs on a fresh SQLite file and on a fresh PostgreSQL database
+//! (see [`common`]), plus proof that row-level security confines the
+//! `entities` table.
+
+pub mod common;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::{on_fresh_database, ports, sqlite_store};
+use serde_json::{Value, json};
+use studiobrain_auth::contract::tenant;
+use studiobrain_entity::entity::content_hash;
+use studiobrain_entity::ports::{EntityIndex, EntityQuery, SortOrder};
+use studiobrain_entity::{Entity, EntityError, EntityId, EntityType};
+use studiobrain_kernel::TenantId;
+use studiobrain_store_sql::SqlStore;
+
+/// A stored tenant to own entities (the index has a foreign key to it).
+async fn new_tenant(store: &SqlStore) -> TenantId {
+    let tenant = tenant();
+    ports(store)
+        .tenants
+        .insert_tenant(&tenant)
+        .await
+        .expect("tenant");
+    tenant.id
+}
+
+/// `2026-11-27 10:00:00 UTC` plus `seconds`.
+fn at(seconds: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, seconds)
+        .single()
+        .expect("valid time")
+}
+
+fn kind(name: &str) -> EntityType {
+    EntityType::parse(name).expect("valid type")
+}
+
+fn id(raw: &str) -> EntityId {
+    EntityId::parse(raw).expect("valid id")
+}
+
+/// A `character` named `name` with status `status` and the extra frontmatter
+/// `extra` (a JSON object), changed `updated` seconds after 10:00.
+fn character(raw_id: &str, name: &str, status: &str, extra: Value, updated: u32) -> Entity {
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), name.into());
+    fields.insert("status".into(), status.into());
+    let Value::Object(extra) = extra else {
+        panic!("extra fields must be an object")
+    };
+    fields.extend(extra);
+    let body = format!("# {name}\n");
+    Entity {
+        entity_type: kind("character"),
+        id: id(raw_id),
+        name: name.into(),
+        status: status.into(),
+        fields,
+        path: format!("characters/{raw_id}/char_{raw_id}.md"),
+        content_hash: content_hash(body.as_bytes()),
+        body,
+        revision: 1,
+        created_at: at(0),
+        updated_at: at(updated),
+    }
+}
+
+/// A query for every `character`, newest first, 50 to a page.
+fn characters() -> EntityQuery {
+    EntityQuery {
+        entity_type: kind("character"),
+        offset: 0,
+        limit: 50,
+        search: None,
+        status: None,
+        sort_by: "updated_at".into(),
+        sort_order: SortOrder::Desc,
+    }
+}
+
+/// Ids of the entities `query` lists for `tenant`, in order, and the total.
+async fn listed(store: &SqlStore, tenant: &TenantId, query: &EntityQuery) -> (Vec<String>, u64) {
+    let page = store.list(tenant, query).await.expect("list");
+    let ids = page.entities.iter().map(|e| e.id.to_string()).collect();
+    (ids, page.total)
+}
+
+async fn upsert_all(store: &SqlStore, tenant: &TenantId, entities: &[Entity]) {
+    for entity in entities {
+        store.upsert(tenant, entity).await.expect("upsert");
+    }
+}
+
+async fn upsert_and_get_round_trip(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let rex = character(
+        "rex",
+        "Rex Marshall",
+        "active",
+        json!({"zeta": 1, "alpha": {"nested": [1, "two", null]}, "tags": ["noir"]}),
+        1,
+    );
+    assert_eq!(
+        store.get(&t, &rex.entity_type, &rex.id).await.expect("get"),
+        None
+    );
+    store.upsert(&t, &rex).await.expect("insert");
+    // `Entity` compares `fields` as maps: PostgreSQL's jsonb keeps no key order.
+    let stored = store.get(&t, &rex.entity_type, &rex.id).await.expect("get");
+    assert_eq!(stored.as_ref(), Some(&rex));
+
+    let mut changed = character("rex", "Rex M.", "retired", json!({"zeta": 2}), 5);
+    changed.revision = 2;
+    store.upsert(&t, &changed).await.expect("replace");
+    let stored = store.get(&t, &rex.entity_type, &rex.id).await.expect("get");
+    assert_eq!(stored, Some(changed), "the second upsert replaces the row");
+    assert_eq!(
+        store
+            .get(&t, &kind("location"), &rex.id)
+            .await
+            .expect("get"),
+        None,
+        "the type is part of the key"
+    );
+}
+
+async fn exists_sees_live_entities_only(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let rex = character("rex", "Rex", "active", json!({}), 1);
+    assert!(
+        !store
+            .exists(&t, &rex.entity_type, &rex.id)
+            .await
+            .expect("exists")
+    );
+    store.upsert(&t, &rex).await.expect("upsert");
+    assert!(
+        store
+            .exists(&t, &rex.entity_type, &rex.id)
+            .await
+            .expect("exists")
+    );
+    store
+        .mark_deleted(&t, &rex.entity_type, &rex.id, at(9))
+        .await
+        .expect("delete");
+    assert!(
+        !store
+            .exists(&t, &rex.entity_type, &rex.id)
+            .await
+            .expect("exists")
+    );
+    store.upsert(&t, &rex).await.expect("upsert restores");
+    assert!(
+        store
+            .exists(&t, &rex.entity_type, &rex.id)
+            .await
+            .expect("exists")
+    );
+    assert_eq!(
+        store.get(&t, &rex.entity_type, &rex.id).await.expect("get"),
+        Some(rex),
+        "an upsert clears the deleted mark"
+    );
+}
+
+async fn mark_deleted_hides_the_entity(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let rex = character("rex", "Rex", "active", json!({}), 1);
+    let mira = character("mira", "Mira", "active", json!({}), 2);
+    upsert_all(store, &t, &[rex.clone(), mira]).await;
+    store
+        .mark_deleted(&t, &rex.entity_type, &rex.id, at(9))
+        .await
+        .expect("delete");
+    assert_eq!(
+        store.get(&t, &rex.entity_type, &rex.id).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        listed(store, &t, &characters()).await,
+        (vec!["mira".into()], 1)
+    );
+    match store
+        .mark_deleted(&t, &rex.entity_type, &rex.id, at(10))
+        .await
+    {
+        Err(EntityError::NotFound(message)) => {
+            assert_eq!(message, "Entity not found: character/rex");
+        }
+        other => panic!("a second delete is NotFound, got {other:?}"),
+    }
+}
+
+async fn list_filters_by_status_and_search(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    upsert_all(
+        store,
+        &t,
+        &[
+            character(
+                "rex",
+                "Rex Marshall",
+                "active",
+                json!({"role": "Detective", "city": "Neo Tokyo"}),
+                1,
+            ),
+            character(
+                "mira",
+                "Mira Chen",
+                "draft",
+                json!({"role": "Hacker", "city": "NEO TOKYO"}),
+                2,
+            ),
+            character(
+                "tom",
+                "Old Tom",
+                "active",
+                json!({"role": "Bartender", "note": "100% loyal_fan"}),
+                3,
+            ),
+        ],
+    )
+    .await;
+    let mut neo_tokyo = character("neo_tokyo", "Neo Tokyo", "active", json!({}), 4);
+    neo_tokyo.entity_type = kind("location");
+    store.upsert(&t, &neo_tokyo).await.expect("upsert");
+
+    let query = |status: Option<&str>, search: Option<&str>| EntityQuery {
+        status: status.map(Into::into),
+        search: search.map(Into::into),
+        ..characters()
+    };
+    let cases: [(Option<&str>, Option<&str>, &[&str]); 10] = [
+        (None, None, &["tom", "mira", "rex"]),
+        (Some("active"), None, &["tom", "rex"]),
+        (Some("Active"), None, &[]),
+        (None, Some("neo TOKYO"), &["mira", "rex"]),
+        (None, Some("  marshall   DETECTIVE "), &["rex"]),
+        (None, Some("marshall hacker"), &[]),
+        (Some("draft"), Some("tokyo"), &["mira"]),
+        (None, Some("100%"), &["tom"]),
+        (None, Some("%"), &["tom"]),
+        (None, Some("_"), &["tom"]),
+    ];
+    for (status, search, expected) in cases {
+        let (ids, total) = listed(store, &t, &query(status, search)).await;
+        assert_eq!(ids, expected, "status {status:?}, search {search:?}");
+        assert_eq!(
+            total,
+            expected.len() as u64,
+            "total for {status:?}, {search:?}"
+        );
+    }
+}
+
+async fn list_sorts_and_pages(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    upsert_all(
+        store,
+        &t,
+        &[
+            character("c", "Charlie", "draft", json!({"age": 100, "rank": "b"}), 4),
+            character("a", "Alpha", "active", json!({"age": 9, "rank": "c"}), 2),
+            character("d", "Delta", "draft", json!({"rank": "a"}), 1),
+            character("b", "Bravo", "active", json!({"age": 30, "rank": null}), 3),
+        ],
+    )
+    .await;
+    let sorted = |sort_by: &str, sort_order: SortOrder| EntityQuery {
+        sort_by: sort_by.into(),
+        sort_order,
+        ..characters()
+    };
+    let cases: [(&str, SortOrder, [&str; 4]); 9] = [
+        ("name", SortOrder::Asc, ["a", "b", "c", "d"]),
+        ("name", SortOrder::Desc, ["d", "c", "b", "a"]),
+        // Ties are broken by id.
+        ("status", SortOrder::Asc, ["a", "b", "c", "d"]),
+        ("updated_at", SortOrder::Desc, ["c", "b", "a", "d"]),
+        ("created_at", SortOrder::Asc, ["a", "b", "c", "d"]),
+        // Numbers by value; entities without the field (or null) last.
+        ("age", SortOrder::Asc, ["a", "b", "c", "d"]),
+        ("age", SortOrder::Desc, ["c", "b", "a", "d"]),
+        ("rank", SortOrder::Asc, ["d", "c", "a", "b"]),
+        // Anything but a plain field name sorts by `updated_at`.
+        (
+            "rank'; DROP TABLE entities; --",
+            SortOrder::Asc,
+            ["d", "a", "b", "c"],
+        ),
+    ];
+    for (sort_by, order, expected) in cases {
+        let (ids, total) = listed(store, &t, &sorted(sort_by, order)).await;
+        assert_eq!(ids, expected, "sorted by {sort_by} {order:?}");
+        assert_eq!(total, 4);
+    }
+
+    let page = |offset: u64, limit: u64| EntityQuery {
+        offset,
+        limit,
+        ..sorted("name", SortOrder::Asc)
+    };
+    assert_eq!(
+        listed(store, &t, &page(1, 2)).await,
+        (vec!["b".into(), "c".into()], 4)
+    );
+    assert_eq!(listed(store, &t, &page(3, 2)).await, (vec!["d".into()], 4));
+    assert_eq!(listed(store, &t, &page(4, 2)).await, (vec![], 4));
+    let filtered = EntityQuery {
+        status: Some("draft".into()),
+        ..page(1, 1)
+    };
+    assert_eq!(listed(store, &t, &filtered).await, (vec!["d".into()], 2));
+}
+
+async fn tenants_are_isolated(store: &SqlStore) {
+    let a = new_tenant(store).await;
+    let b = new_tenant(store).await;
+    let rex = character("rex", "Rex of A", "active", json!({}), 1);
+    store.upsert(&a, &rex).await.expect("upsert");
+
+    assert_eq!(
+        store.get(&b, &rex.entity_type, &rex.id).await.expect("get"),
+        None
+    );
+    assert!(
+        !store
+            .exists(&b, &rex.entity_type, &rex.id)
+            .await
+            .expect("exists")
+    );
+    assert_eq!(listed(store, &b, &characters()).await, (vec![], 0));
+    assert!(matches!(
+        store
+            .mark_deleted(&b, &rex.entity_type, &rex.id, at(9))
+            .await,
+        Err(EntityError::NotFound(_))
+    ));
+
+    let rex_of_b = character("rex", "Rex of B", "draft", json!({}), 2);
+    store
+        .upsert(&b, &rex_of_b)
+        .await
+        .expect("same id in another tenant");
+    assert_eq!(
+        store.get(&a, &rex.entity_type, &rex.id).await.expect("get"),
+        Some(rex)
+    );
+    assert_eq!(
+        store
+            .get(&b, &rex_of_b.entity_type, &rex_of_b.id)
+            .await
+            .expect("get"),
+        Some(rex_of_b)
+    );
+}
+
+/// Declares each scenario as a test on SQLite and one on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    let (store, _dir) = super::sqlite_store().await;
+                    super::$scenario(&store).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::on_fresh_database(|store, _| async move {
+                        super::$scenario(&store).await;
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    upsert_and_get_round_trip,
+    exists_sees_live_entities_only,
+    mark_deleted_hides_the_entity,
+    list_filters_by_status_and_search,
+    list_sorts_and_pages,
+    tenants_are_isolated,
+);
+
+#[tokio::test]
+async fn row_level_security_confines_unfiltered_entity_queries() {
+    on_fresh_database(|store, _| async move {
+        let a = new_tenant(&store).await;
+        let b = new_tenant(&store).await;
+        for n in 0..3 {
+            let entity = character(&format!("c{n}"), "Extra", "active", json!({}), n);
+            store.upsert(&a, &entity).await.expect("upsert");
+        }
+        let count = |tenant: TenantId| {
+            let store = store.clone();
+            async move {
+                store
+                    .count_rows_unfiltered_as_tenant("entities", &tenant)
+                    .await
+                    .expect("count")
+            }
+        };
+        assert_eq!(count(a.clone()).await, 3, "tenant A sees its rows");
+        assert_eq!(count(b.clone()).await, 0, "tenant B sees none of A's rows");
+    })
+    .await;
+}

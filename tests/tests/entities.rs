@@ -1,0 +1,346 @@
+//! The entity API end to end: files in the project folder are the truth,
+//! the index mirrors them, and the contract's shapes and codes hold.
+
+#![allow(clippy::unwrap_used)]
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use studiobrain_tests::{Backend, TestApp, text};
+
+/// The desktop project folder of a test app.
+fn project(app: &TestApp) -> std::path::PathBuf {
+    app.data_dir.path().join("projects/sample")
+}
+
+async fn owner_token(app: &TestApp) -> String {
+    text(&app.register("author@studio.example").await, "access_token").to_owned()
+}
+
+#[tokio::test]
+async fn create_read_update_delete_through_the_files() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    // In desktop mode the registered owner gets a studio of their own; the
+    // local owner's studio is the sample project.
+    let local = studiobrain_kernel::TenantId::local();
+    app.state
+        .auth
+        .create_member_with_password(
+            &local,
+            "writer@studio.example",
+            "writer password",
+            studiobrain_auth::models::Role::Editor,
+        )
+        .await
+        .unwrap();
+    let login: Value = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "writer@studio.example", "password": "writer password"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = text(&login, "access_token").to_owned();
+
+    let created = app
+        .post(
+            "/api/entity/character",
+            Some(&token),
+            json!({"name": "Rex Marshall", "status": "active", "fields": {"age": "34"}, "markdown_body": "# Rex\n\nA mechanic.\n"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let etag = created.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(
+        text(&body, "entity_id"),
+        "rex_marshall",
+        "id generated from the name"
+    );
+    assert_eq!(body["fields"]["age"], "34");
+    assert_eq!(text(&body, "markdown_body"), "# Rex\n\nA mechanic.\n");
+    let path = project(&app).join(text(&body, "path"));
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        on_disk.starts_with("---\n") && on_disk.contains("name: Rex Marshall"),
+        "{on_disk}"
+    );
+    assert!(
+        text(&body, "path").ends_with("/rex_marshall/CH_rex_marshall.md")
+            || text(&body, "path").contains("/rex_marshall/")
+    );
+
+    let again = app
+        .post(
+            "/api/entity/character",
+            Some(&token),
+            json!({"name": "Rex Marshall"}),
+        )
+        .await;
+    assert_eq!(again.status(), 409, "the id exists");
+
+    let fetched = app
+        .get("/api/entity/character/rex_marshall", Some(&token))
+        .await;
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.headers()["etag"].to_str().unwrap(), etag);
+
+    // A hand edit elsewhere in the file must survive an API update untouched.
+    let hand_edited = on_disk.replacen("---\n", "---\n# kept by hand\n", 1);
+    std::fs::write(&path, &hand_edited).unwrap();
+    app.state
+        .entities
+        .reindex(&studiobrain_kernel::TenantId::local())
+        .await
+        .unwrap();
+
+    let stale = app
+        .client
+        .put(app.url("/api/entity/character/rex_marshall"))
+        .bearer_auth(&token)
+        .header("if-match", &etag)
+        .json(&json!({"fields": {"age": "35"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        412,
+        "the file changed since the ETag was read"
+    );
+
+    let current = app
+        .get("/api/entity/character/rex_marshall", Some(&token))
+        .await;
+    let fresh_tag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let updated = app
+        .client
+        .put(app.url("/api/entity/character/rex_marshall"))
+        .bearer_auth(&token)
+        .header("if-match", &fresh_tag)
+        .json(&json!({"fields": {"age": "35"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["fields"]["age"], "35");
+    assert!(updated["revision"].as_i64().unwrap() >= 2);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        after.replace("age: '35'", "").replace("age: \"35\"", ""),
+        hand_edited
+            .replace("age: '34'", "")
+            .replace("age: \"34\"", ""),
+        "only the age line changed"
+    );
+
+    let deleted = app
+        .send(
+            Method::DELETE,
+            "/api/entity/character/rex_marshall",
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    assert!(!path.exists(), "the folder left the project");
+    assert!(
+        project(&app).join(".studiobrain/trash/character").is_dir(),
+        "it is in the recycle bin"
+    );
+    assert_eq!(
+        app.get("/api/entity/character/rex_marshall", Some(&token))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn list_filters_searches_sorts_and_pages() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let token = owner_token(&app).await;
+    for (name, status) in [
+        ("Ann Vale", "active"),
+        ("Bob Stone", "draft"),
+        ("Cora Vale", "active"),
+    ] {
+        let response = app
+            .post(
+                "/api/entity/character",
+                Some(&token),
+                json!({"name": name, "status": status}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{name}");
+    }
+    let page: Value = app
+        .get(
+            "/api/entity/character?status=active&sort_by=name&sort_order=asc&limit=1&offset=1",
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["offset"].as_u64(),
+            page["limit"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(page["entities"][0]["name"], "Cora Vale");
+    let found: Value = app
+        .get("/api/entity/character?search=VALE%20cora", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1);
+    assert_eq!(
+        app.get("/api/entity/character?limit=201", Some(&token))
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.get("/api/entity/spaceship", Some(&token))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/api/entity/character", None).await.status(), 401);
+}
+
+#[tokio::test]
+async fn bad_input_touches_nothing() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let token = owner_token(&app).await;
+    for bad in ["../escape", "Rex", "a/b", "x\\y"] {
+        let response = app
+            .post(
+                "/api/entity/character",
+                Some(&token),
+                json!({"name": "X", "entity_id": bad}),
+            )
+            .await;
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+    let nameless = app
+        .post("/api/entity/character", Some(&token), json!({"name": "  "}))
+        .await;
+    assert_eq!(nameless.status(), 422);
+    let viewer = app
+        .add_member(&token, "reader@studio.example", "viewer")
+        .await;
+    let refused = app
+        .post(
+            "/api/entity/character",
+            Some(text(&viewer, "access_token")),
+            json!({"name": "Nope"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    let merge = app
+        .post(
+            "/api/entity/character/smart-merge",
+            Some(&token),
+            json!({"versions": []}),
+        )
+        .await;
+    assert_eq!(merge.status(), 503);
+}
+
+#[tokio::test]
+async fn schemas_are_public_and_derived_from_templates() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let response = app.get("/api/entity/character/schema", None).await;
+    assert_eq!(response.status(), 200);
+    let schema: Value = response.json().await.unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert!(schema["properties"]["name"].is_object());
+    assert_eq!(
+        app.get("/api/entity/spaceship/schema", None).await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_sample_world_is_indexed_and_valid() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let local = studiobrain_kernel::TenantId::local();
+    let templates = app.state.entities.templates(&local).await.unwrap();
+    let mut total = 0;
+    for template in templates.templates() {
+        let query = studiobrain_entity::ports::EntityQuery {
+            entity_type: template.entity_type.clone(),
+            offset: 0,
+            limit: 200,
+            search: None,
+            status: None,
+            sort_by: "name".into(),
+            sort_order: studiobrain_entity::ports::SortOrder::Asc,
+        };
+        let (count, views) = app.state.entities.list(&local, query).await.unwrap();
+        total += count;
+        for view in views {
+            assert!(
+                view.is_valid,
+                "{}/{} is invalid: {:?}",
+                view.entity.entity_type, view.entity.id, view.validation_errors
+            );
+        }
+    }
+    assert!(total >= 12, "a dozen sample entities, found {total}");
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_others_entities() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let a = app.register("a@one.example").await;
+    let b = app.register("b@two.example").await;
+    let created = app
+        .post(
+            "/api/entity/faction",
+            Some(text(&a, "access_token")),
+            json!({"name": "Canal Guild"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let tb = text(&b, "access_token");
+    assert_eq!(
+        app.get("/api/entity/faction/canal_guild", Some(tb))
+            .await
+            .status(),
+        404
+    );
+    let list: Value = app
+        .get("/api/entity/faction", Some(tb))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+    let theirs = app
+        .post(
+            "/api/entity/faction",
+            Some(tb),
+            json!({"name": "Canal Guild"}),
+        )
+        .await;
+    assert_eq!(
+        theirs.status(),
+        201,
+        "the same id in another tenant is another entity"
+    );
+}
