@@ -11,7 +11,12 @@ use anyhow::{Context, bail};
 use std::process::Command;
 
 /// Domain crates: they may depend on the kernel and small utility crates only.
-const DOMAIN_CRATES: &[&str] = &["studiobrain-kernel", "studiobrain-auth"];
+const DOMAIN_CRATES: &[&str] = &[
+    "studiobrain-kernel",
+    "studiobrain-auth",
+    "studiobrain-markdown",
+    "studiobrain-entity",
+];
 
 /// Crates a domain crate must never pull in, directly or transitively.
 const FORBIDDEN_IN_DOMAIN: &[&str] = &[
