@@ -15,6 +15,11 @@ const IMPLEMENTED_SECTIONS: &[&str] = &[
     "Teams and Users (Admin)",
     "Tenants",
     "Registration",
+    "Entities",
+    "Templates",
+    "Rules",
+    "Schemas",
+    "Layouts",
 ];
 
 /// Endpoints of those sections that other work items own.
@@ -22,6 +27,11 @@ const OWNED_ELSEWHERE: &[&str] = &["/api/register/with-invite"];
 
 /// Further endpoints served from other sections.
 const ALSO_SERVED: &[(&str, &str)] = &[
+    ("POST", "/api/markdown/validate-frontmatter"),
+    ("POST", "/api/markdown/export/{type}/{id}"),
+    ("POST", "/api/import/preview"),
+    ("POST", "/api/import/smart"),
+    ("GET", "/api/check-entity-id/{id}"),
     ("GET", "/health"),
     ("GET", "/api/health"),
     ("GET", "/health/detailed"),

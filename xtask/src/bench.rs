@@ -22,17 +22,23 @@ const CONNECTIONS: &str = "64";
 const LOGINS_PER_SECOND: u64 = 10;
 
 /// One wrk measurement.
-struct Measurement {
-    name: String,
-    requests_per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Measurement {
+    /// Row name.
+    pub name: String,
+    /// Throughput.
+    pub requests_per_sec: f64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
 }
 
 /// The server under test; killed and its data removed on drop.
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    /// The process.
+    pub child: Child,
+    /// `host:port`.
+    pub addr: String,
     data: PathBuf,
 }
 
@@ -44,7 +50,7 @@ impl Drop for Server {
     }
 }
 
-/// Runs the benchmarks and prints the report.
+/// Runs the identity benchmarks and prints the report.
 pub fn run() -> anyhow::Result<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed: apt-get install wrk");
@@ -113,11 +119,28 @@ fn target_dir() -> PathBuf {
 fn start_server(env: &[(&str, &str)]) -> anyhow::Result<Server> {
     let data = std::env::temp_dir().join(format!("studiobrain-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
+    start_server_in(data, &[], env, Duration::from_secs(30))
+}
+
+/// The release binary.
+pub(crate) fn binary() -> PathBuf {
+    target_dir().join("release/studiobrain")
+}
+
+/// Starts the release server on `data` with extra arguments and settings,
+/// waiting up to `ready_within` for `/health`.
+pub(crate) fn start_server_in(
+    data: PathBuf,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+    ready_within: Duration,
+) -> anyhow::Result<Server> {
     let port = free_port()?;
     let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(target_dir().join("release/studiobrain"))
+    let child = Command::new(binary())
         .args(["serve", "--bind", &addr, "--data-dir"])
         .arg(&data)
+        .args(args)
         .env("STUDIOBRAIN__AUTH__ALLOW_REGISTRATION", "true")
         .env("STUDIOBRAIN__AUTH__ATTEMPTS_PER_MINUTE", "100000")
         .env("RUST_LOG", "warn")
@@ -127,14 +150,14 @@ fn start_server(env: &[(&str, &str)]) -> anyhow::Result<Server> {
         .spawn()
         .context("starting the release server")?;
     let server = Server { child, addr, data };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + ready_within;
     while Instant::now() < deadline {
         if http(&server.addr, "GET", "/health", None, None).is_ok() {
             return Ok(server);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
     }
-    bail!("the server did not answer /health within 30 s")
+    bail!("the server did not answer /health within {ready_within:?}")
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -143,7 +166,7 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
@@ -153,7 +176,7 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 }
 
 /// A minimal HTTP/1.1 request over a fresh connection; returns status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -197,7 +220,7 @@ fn register(addr: &str) -> anyhow::Result<String> {
 }
 
 /// The string value of `"key":"..."` in a flat JSON object.
-fn json_string(json: &str, key: &str) -> Option<String> {
+pub(crate) fn json_string(json: &str, key: &str) -> Option<String> {
     let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = json[start..].find('"')? + start;
     Some(json[start..end].to_owned())
@@ -233,13 +256,42 @@ fn with_logins<T>(
     Ok((result?, done.load(Ordering::Relaxed)))
 }
 
+/// One wrk run.
+pub(crate) struct Load<'a> {
+    /// Row name in the report.
+    pub name: &'a str,
+    /// Target URL.
+    pub url: &'a str,
+    /// Bearer token, if any.
+    pub token: Option<&'a str>,
+    /// Concurrent connections.
+    pub connections: &'a str,
+    /// A wrk Lua script shaping each request, if any.
+    pub script: Option<&'a Path>,
+}
+
 fn wrk(name: &str, url: &str, token: Option<&str>) -> anyhow::Result<Measurement> {
+    run_load(&Load {
+        name,
+        url,
+        token,
+        connections: CONNECTIONS,
+        script: None,
+    })
+}
+
+/// Runs wrk for [`DURATION`] and reads throughput and latency percentiles.
+pub(crate) fn run_load(load: &Load<'_>) -> anyhow::Result<Measurement> {
+    let name = load.name;
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", "-c", CONNECTIONS, "-d", DURATION, "--latency"]);
-    if let Some(token) = token {
+    cmd.args(["-t2", "-c", load.connections, "-d", DURATION, "--latency"]);
+    if let Some(token) = load.token {
         cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
     }
-    let output = cmd.arg(url).output().context("running wrk")?;
+    if let Some(script) = load.script {
+        cmd.arg("-s").arg(script);
+    }
+    let output = cmd.arg(load.url).output().context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || text.contains("Non-2xx") {
         bail!("wrk run '{name}' failed or saw errors:\n{text}");

@@ -3,9 +3,13 @@
 //! - `ci`: everything CI checks (format, lints, layering, the whole test suite).
 //! - `layering`: the architecture invariant that domain crates never depend
 //!   on a framework, database or vendor SDK (checked with `cargo tree -i`).
-//! - `bench`: load benchmarks of the release server (see `BENCHMARKS.md`).
+//! - `bench [identity|entities]`: load benchmarks of the release server
+//!   (see `BENCHMARKS.md`).
+//! - `gen-vault --entities N --out DIR`: a generated project for benchmarks.
 
 mod bench;
+mod bench_entities;
+mod genvault;
 
 use anyhow::{Context, bail};
 use std::process::Command;
@@ -34,9 +38,14 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("layering") => layering(),
-        Some("bench") => bench::run(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("entities") => bench_entities::run(),
+            Some("identity") | None => bench::run(),
+            Some(other) => bail!("unknown benchmark {other}: identity or entities"),
+        },
+        Some("gen-vault") => genvault::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|layering|bench>");
+            eprintln!("usage: cargo xtask <ci|layering|bench|gen-vault>");
             bail!("unknown or missing command")
         }
     }

@@ -1,9 +1,11 @@
-//! The templates, rules and sample world shipped with the server, compiled
-//! into the binary from the repository's `templates/`, `rules/` and
-//! `sample-world/` folders.
+//! The templates, layouts, rules and sample world shipped with the server,
+//! compiled into the binary from the repository's `templates/`, `rules/`
+//! and `sample-world/` folders.
 
 use include_dir::{Dir, include_dir};
-use studiobrain_entity::{TemplateLayer, TemplateSet, TemplateSource};
+use serde_json::Value;
+use std::collections::HashMap;
+use studiobrain_entity::{EntityType, TemplateLayer, TemplateSet, TemplateSource};
 use studiobrain_vault_fs::ProjectLayout;
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../templates");
@@ -53,6 +55,22 @@ pub fn shipped_templates() -> TemplateSet {
     TemplateSet::load(sources)
 }
 
+/// The shipped editor layouts (`templates/Layouts/<type>.layout.json`), by
+/// type: the default of a type whose project has no layout of its own.
+pub fn shipped_layouts() -> HashMap<EntityType, Value> {
+    TEMPLATES
+        .get_dir("Layouts")
+        .into_iter()
+        .flat_map(|dir| dir.files())
+        .filter_map(|file| {
+            let name = file.path().file_name()?.to_str()?;
+            let entity_type = EntityType::parse(name.strip_suffix(".layout.json")?).ok()?;
+            let layout: Value = serde_json::from_slice(file.contents()).ok()?;
+            Some((entity_type, layout))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +101,17 @@ mod tests {
             assert!(
                 types.contains(&expected),
                 "{expected} missing from {types:?}"
+            );
+        }
+        let layouts = shipped_layouts();
+        assert_eq!(layouts.len(), types.len(), "one layout per shipped type");
+        for expected in &types {
+            let layout = EntityType::parse(expected)
+                .ok()
+                .and_then(|t| layouts.get(&t));
+            assert!(
+                layout.is_some_and(|l| l["entity_type"] == *expected && l["sections"].is_array()),
+                "the {expected} layout ships and names its type"
             );
         }
         let layout = project_layout();

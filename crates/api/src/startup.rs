@@ -41,11 +41,49 @@ fn api_routes(cfg: &mut ServiceConfig<'_>) {
     use routes::*;
     cfg.service(entities::entity_schema)
         .service(entities::smart_merge)
+        .service(entity_tools::compare_entity)
+        .service(entity_tools::import_entity)
         .service(entities::list_entities)
         .service(entities::get_entity)
         .service(entities::create_entity)
         .service(entities::update_entity)
         .service(entities::delete_entity)
+        .service(recycle_bin::list_recycled)
+        .service(recycle_bin::empty_recycle_bin)
+        .service(recycle_bin::restore_entity)
+        .service(recycle_bin::purge_entity)
+        .service(markdown_ops::validate_frontmatter)
+        .service(markdown_ops::export_markdown)
+        .service(markdown_ops::import_preview)
+        .service(markdown_ops::smart_import)
+        .service(entity_tools::check_entity_id)
+        .service(rules::list_rules)
+        .service(rules::reload_rules)
+        .service(rules::rules_index)
+        .service(rules::get_settings)
+        .service(rules::put_settings)
+        .service(rules::validate)
+        .service(rules::rules_of_type)
+        .service(rules::get_markdown)
+        .service(rules::put_markdown)
+        .service(rules::put_system_prompt)
+        .service(rules::add_rule)
+        .service(rules::update_rule)
+        .service(rules::delete_rule)
+        .service(templates::list_templates)
+        .service(templates::entity_types)
+        .service(templates::reload_templates)
+        .service(templates::get_template)
+        .service(templates::update_template)
+        .service(templates::get_instructions)
+        .service(templates::update_instructions)
+        .service(schemas::list_schemas)
+        .service(schemas::get_schema)
+        .service(layouts::list_layouts)
+        .service(layouts::get_layout)
+        .service(layouts::update_layout)
+        .service(layouts::reset_layout)
+        .service(layouts::delete_layout)
         .service(health::health)
         .service(health::api_health)
         .service(health::detailed)
@@ -205,16 +243,19 @@ impl Application {
             ));
         let auth = crate::adapters::identity_providers(auth, &settings)?;
 
-        let entities = Arc::new(EntityService::new(
-            Arc::new(FsVaultProvider::new(
-                (server_settings.mode == Mode::Desktop)
-                    .then(|| server_settings.project_dir.clone()),
-                server_settings.data_dir.join("tenants"),
-                crate::seed::project_layout(),
-            )),
-            storage.entity_index(),
-            Arc::new(crate::seed::shipped_templates()),
-        ));
+        let entities = Arc::new(
+            EntityService::new(
+                Arc::new(FsVaultProvider::new(
+                    (server_settings.mode == Mode::Desktop)
+                        .then(|| server_settings.project_dir.clone()),
+                    server_settings.data_dir.join("tenants"),
+                    crate::seed::project_layout(),
+                )),
+                storage.entity_index(),
+                Arc::new(crate::seed::shipped_templates()),
+            )
+            .with_shipped_layouts(crate::seed::shipped_layouts()),
+        );
         if server_settings.mode == Mode::Desktop {
             if let Some(password) = auth
                 .bootstrap_local_owner(&settings.auth.local_owner_email)

@@ -4,18 +4,27 @@
 //! breaks the template's rules on every read.
 //!
 //! Parts: [`ids`], [`template`] and [`registry`] (entity types),
-//! [`entity`] (the model and file layout), [`validate`], [`ports`]
-//! ([`ports::Vault`], [`ports::EntityIndex`]) and [`service`]
-//! ([`EntityService`]).
+//! [`entity`] (the model and file layout), [`validate`], [`schema`],
+//! [`rules`] and [`rulebook`] (project rules), [`ports`] ([`ports::Vault`],
+//! [`ports::EntityIndex`]) and [`service`] ([`EntityService`]) with its
+//! further use cases: [`catalog`] (templates, layouts, schemas), [`trash`]
+//! (recycle bin), [`diff`] (compare) and [`import`] (raw files, previews,
+//! export, id checks).
 
+pub mod catalog;
+pub mod diff;
 pub mod entity;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod ports;
 pub mod registry;
+pub mod rulebook;
+pub mod rules;
 pub mod schema;
 pub mod service;
 pub mod template;
+pub mod trash;
 pub mod validate;
 
 pub use entity::Entity;

@@ -27,7 +27,8 @@ pub trait Vault: Send + Sync {
     /// Moves a file or folder. MUST return `AlreadyExists` if `to` exists
     /// and `NotFound` if `from` does not.
     async fn rename(&self, from: &str, to: &str) -> EntityResult<()>;
-    /// Deletes a folder and everything in it. MUST return `NotFound` if it
+    /// Deletes a folder and everything in it, or a single file (a legacy
+    /// flat entity file in the recycle bin). MUST return `NotFound` if it
     /// does not exist.
     async fn remove_dir(&self, path: &str) -> EntityResult<()>;
     /// Every file under `dir` (recursively) whose name ends with `suffix`,
@@ -82,6 +83,17 @@ pub struct EntityPage {
     pub entities: Vec<Entity>,
 }
 
+/// A row of the recycle bin: the entity as last indexed (its `path` is
+/// where the file lived, so a restore knows where it goes back) and when it
+/// was deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeletedEntity {
+    /// The entity as it was when deleted.
+    pub entity: Entity,
+    /// When it was deleted.
+    pub deleted_at: DateTime<Utc>,
+}
+
 /// The database mirror of the files of every tenant.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -112,5 +124,16 @@ pub trait EntityIndex: Send + Sync {
         entity_type: &EntityType,
         id: &EntityId,
         at: DateTime<Utc>,
+    ) -> EntityResult<()>;
+    /// Every deleted entity of `tenant` (the recycle bin), most recently
+    /// deleted first, then by type and id.
+    async fn list_deleted(&self, tenant: &TenantId) -> EntityResult<Vec<DeletedEntity>>;
+    /// Removes the row of a deleted entity for good. MUST return `NotFound`
+    /// if no deleted row exists (a live row is left alone).
+    async fn purge(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
     ) -> EntityResult<()>;
 }

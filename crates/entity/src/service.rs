@@ -8,9 +8,10 @@ use crate::entity::{
     Entity, content_hash, entity_dir, entity_path, legacy_entity_path, text_field,
 };
 use crate::error::{EntityError, EntityResult, FieldError};
-use crate::ids::EntityId;
+use crate::ids::{EntityId, EntityType};
 use crate::ports::{EntityIndex, EntityPage, EntityQuery, Vault, VaultProvider};
 use crate::registry::{TemplateSet, TemplateSource};
+use crate::rules::RuleBook;
 use crate::template::{Template, TemplateLayer};
 use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
@@ -79,9 +80,11 @@ pub struct EntityService {
     index: Arc<dyn EntityIndex>,
     shipped: Arc<TemplateSet>,
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
+    rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
+    layouts: HashMap<EntityType, Value>,
 }
 
 impl EntityService {
@@ -97,9 +100,11 @@ impl EntityService {
             index,
             shipped,
             templates: Mutex::new(HashMap::new()),
+            rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
             clock: Arc::new(SystemClock),
+            layouts: HashMap::new(),
         }
     }
 
@@ -109,13 +114,63 @@ impl EntityService {
         self
     }
 
+    /// Sets the editor layouts shipped with the server, by type: the
+    /// default of a type whose project has no layout file of its own.
+    pub fn with_shipped_layouts(mut self, layouts: HashMap<EntityType, Value>) -> Self {
+        self.layouts = layouts;
+        self
+    }
+
+    /// The shipped layout of `entity_type` (for sibling modules).
+    pub(crate) fn shipped_layout(&self, entity_type: &EntityType) -> Option<&Value> {
+        self.layouts.get(entity_type)
+    }
+
     /// The templates shipped with the server.
     pub fn shipped_templates(&self) -> &TemplateSet {
         &self.shipped
     }
 
-    fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
+    /// The tenant's project folder (for sibling modules of the service).
+    pub(crate) fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
         self.vaults.vault(tenant)
+    }
+
+    /// The index (for sibling modules of the service).
+    pub(crate) fn index(&self) -> &Arc<dyn EntityIndex> {
+        &self.index
+    }
+
+    /// The lock every write holds (for sibling modules of the service).
+    pub(crate) async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    /// Forgets cached validation after a change (for sibling modules).
+    pub(crate) fn changed(&self) {
+        self.forget_validations();
+    }
+
+    /// The cached rule book of a tenant (for the rulebook module).
+    pub(crate) fn cached_rules(&self, tenant: &TenantId) -> Option<Arc<RuleBook>> {
+        self.rules
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .cloned()
+    }
+
+    /// Caches a tenant's rule book (for the rulebook module).
+    pub(crate) fn cache_rules(&self, tenant: &TenantId, book: Arc<RuleBook>) {
+        self.rules
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.clone(), book);
+    }
+
+    /// The current time (for sibling modules of the service).
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// The entity types of the tenant's project (its `_Templates/`, else the
@@ -181,6 +236,38 @@ impl EntityService {
         self.templates(tenant).await?.require(entity_type)
     }
 
+    /// Every finding for a document of `template`'s type with this id,
+    /// fields and body: the template's checks, the project's rules, and
+    /// references that name no entity. Not cached.
+    ///
+    /// # Errors
+    /// The index or the vault fails.
+    pub async fn findings(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        id: &str,
+        fields: &Map<String, Value>,
+        body: &str,
+    ) -> EntityResult<Vec<ValidationIssue>> {
+        let (mut issues, references) = validate::check(template, id, fields);
+        issues.extend(self.rule_findings(tenant, template, fields, body).await?);
+        for reference in &references {
+            let exists = match EntityId::parse(&reference.id) {
+                Ok(id) => {
+                    self.index
+                        .exists(tenant, &reference.entity_type, &id)
+                        .await?
+                }
+                Err(_) => false,
+            };
+            if !exists {
+                issues.push(validate::dangling(reference));
+            }
+        }
+        Ok(issues)
+    }
+
     /// Validation findings of `entity`, cached per revision.
     async fn validation(
         &self,
@@ -202,21 +289,15 @@ impl EntityService {
         {
             return Ok(found.clone());
         }
-        let (mut issues, references) =
-            validate::check(template, entity.id.as_str(), &entity.fields);
-        for reference in &references {
-            let exists = match EntityId::parse(&reference.id) {
-                Ok(id) => {
-                    self.index
-                        .exists(tenant, &reference.entity_type, &id)
-                        .await?
-                }
-                Err(_) => false,
-            };
-            if !exists {
-                issues.push(validate::dangling(reference));
-            }
-        }
+        let issues = self
+            .findings(
+                tenant,
+                template,
+                entity.id.as_str(),
+                &entity.fields,
+                &entity.body,
+            )
+            .await?;
         let issues = Arc::new(issues);
         let mut cache = self.validations.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() > 50_000 {
@@ -482,11 +563,11 @@ impl EntityService {
     }
 }
 
-fn not_found(entity_type: &str, id: &str) -> EntityError {
+pub(crate) fn not_found(entity_type: &str, id: &str) -> EntityError {
     EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"))
 }
 
-fn rejected(field: &str, message: &str) -> EntityError {
+pub(crate) fn rejected(field: &str, message: &str) -> EntityError {
     EntityError::Rejected {
         message: message.to_owned(),
         errors: vec![FieldError {
@@ -497,7 +578,7 @@ fn rejected(field: &str, message: &str) -> EntityError {
 }
 
 /// The id of the entity file at `path`, for either layout.
-fn id_of(template: &Template, path: &str) -> Option<EntityId> {
+pub(crate) fn id_of(template: &Template, path: &str) -> Option<EntityId> {
     let rest = path.strip_prefix(&format!("{}/", template.folder_name))?;
     let file = match rest.split_once('/') {
         Some((dir, file)) if !file.contains('/') => file
@@ -547,7 +628,7 @@ fn initial_fields(
 }
 
 /// Applies changes to a parsed file, key by key.
-fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
+pub(crate) fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
     if changes.fields.contains_key("id") {
         return Err(EntityError::Invalid(
             "the id cannot change here: use /api/rename-entity".into(),
@@ -578,7 +659,7 @@ fn apply(document: &mut Document, changes: EntityChanges) -> EntityResult<()> {
 }
 
 /// Builds the index row of an entity file.
-fn entity_from_file(
+pub(crate) fn entity_from_file(
     template: &Template,
     id: &EntityId,
     path: &str,

@@ -122,6 +122,12 @@ pub struct Template {
     pub layer: TemplateLayer,
     /// File name, e.g. `CHARACTER_TEMPLATE.md`.
     pub file_name: String,
+    /// Whether the studio may change the template (`editable: false` in
+    /// Core templates says no).
+    pub editable: bool,
+    /// The file text the template was read from.
+    #[serde(skip)]
+    pub source: String,
 }
 
 /// Known template categories.
@@ -275,6 +281,8 @@ impl Template {
             body: string_at(&map, "markdown_skeleton").unwrap_or(document.body),
             layer,
             file_name: file_name.to_owned(),
+            editable: map.get("editable").and_then(Value::as_bool).unwrap_or(true),
+            source: source.to_owned(),
         })
     }
 

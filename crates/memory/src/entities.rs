@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
-use studiobrain_entity::ports::{EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, SortOrder};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -150,5 +150,132 @@ impl EntityIndex for MemoryEntityIndex {
                 "Entity not found: {entity_type}/{id}"
             ))),
         }
+    }
+
+    async fn list_deleted(&self, tenant: &TenantId) -> EntityResult<Vec<DeletedEntity>> {
+        let mut found: Vec<DeletedEntity> = self
+            .rows()
+            .iter()
+            .filter(|((t, _, _), _)| t == tenant)
+            .filter_map(|(_, (entity, deleted))| {
+                deleted.map(|deleted_at| DeletedEntity {
+                    entity: entity.clone(),
+                    deleted_at,
+                })
+            })
+            .collect();
+        // The map is ordered by type and id; a stable sort keeps that order
+        // among equal deletion times.
+        found.sort_by_key(|d| std::cmp::Reverse(d.deleted_at));
+        Ok(found)
+    }
+
+    async fn purge(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<()> {
+        let key = (tenant.clone(), entity_type.clone(), id.clone());
+        let mut rows = self.rows();
+        match rows.get(&key) {
+            Some((_, Some(_))) => {
+                rows.remove(&key);
+                Ok(())
+            }
+            _ => Err(EntityError::NotFound(format!(
+                "Entity not in the recycle bin: {entity_type}/{id}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(seconds: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, seconds)
+            .single()
+            .expect("valid time")
+    }
+
+    fn character(raw_id: &str) -> Entity {
+        Entity {
+            entity_type: EntityType::parse("character").expect("type"),
+            id: EntityId::parse(raw_id).expect("id"),
+            name: raw_id.to_uppercase(),
+            status: "active".into(),
+            fields: serde_json::Map::new(),
+            body: String::new(),
+            path: format!("Characters/{raw_id}/CH_{raw_id}.md"),
+            content_hash: String::new(),
+            revision: 1,
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_recycle_bin_lists_and_purges_deleted_rows_only() {
+        let index = MemoryEntityIndex::new();
+        let (a, b) = (TenantId::local(), TenantId::parse("other").expect("tenant"));
+        for raw in ["rex", "mira", "ann"] {
+            index.upsert(&a, &character(raw)).await.expect("upsert");
+        }
+        index.upsert(&b, &character("rex")).await.expect("upsert");
+        let kind = EntityType::parse("character").expect("type");
+        let id = |raw: &str| EntityId::parse(raw).expect("id");
+        index
+            .mark_deleted(&a, &kind, &id("rex"), at(5))
+            .await
+            .expect("delete");
+        index
+            .mark_deleted(&a, &kind, &id("mira"), at(9))
+            .await
+            .expect("delete");
+        index
+            .mark_deleted(&b, &kind, &id("rex"), at(7))
+            .await
+            .expect("delete");
+
+        let bin = index.list_deleted(&a).await.expect("list");
+        let listed: Vec<_> = bin
+            .iter()
+            .map(|d| (d.entity.id.to_string(), d.deleted_at))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![("mira".to_owned(), at(9)), ("rex".to_owned(), at(5))],
+            "newest deletion first, this tenant only"
+        );
+        assert_eq!(bin[1].entity, character("rex"), "the row as it was");
+
+        assert!(
+            matches!(
+                index.purge(&a, &kind, &id("ann")).await,
+                Err(EntityError::NotFound(_))
+            ),
+            "a live row is not purged"
+        );
+        assert!(index.exists(&a, &kind, &id("ann")).await.expect("exists"));
+        index.purge(&a, &kind, &id("rex")).await.expect("purge");
+        assert!(matches!(
+            index.purge(&a, &kind, &id("rex")).await,
+            Err(EntityError::NotFound(_))
+        ));
+        assert_eq!(index.list_deleted(&a).await.expect("list").len(), 1);
+        assert_eq!(
+            index.list_deleted(&b).await.expect("list").len(),
+            1,
+            "the other tenant's bin is untouched"
+        );
+
+        index.upsert(&a, &character("mira")).await.expect("restore");
+        assert!(index.list_deleted(&a).await.expect("list").is_empty());
+        assert!(index.exists(&a, &kind, &id("mira")).await.expect("exists"));
     }
 }

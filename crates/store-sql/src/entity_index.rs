@@ -1,6 +1,7 @@
 //! [`EntityIndex`] over the tenant-owned `entities` table: the database
 //! mirror of every tenant's entity files. A deleted entity keeps its row with
-//! `deleted_at` set (the recycle bin) and every read sees live rows only.
+//! `deleted_at` set (the recycle bin) and every read but
+//! [`EntityIndex::list_deleted`] sees live rows only.
 //! Search and sorting by a frontmatter field use each backend's text and
 //! JSON functions, always with bound parameters.
 
@@ -16,7 +17,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
-use studiobrain_entity::ports::{EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, SortOrder};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -264,6 +265,54 @@ impl EntityIndex for SqlStore {
         if updated.rows_affected == 0 {
             return Err(EntityError::NotFound(format!(
                 "Entity not found: {entity_type}/{id}"
+            )));
+        }
+        commit(txn, ()).await
+    }
+
+    async fn list_deleted(&self, tenant: &TenantId) -> EntityResult<Vec<DeletedEntity>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = indexed_entity::Entity::find()
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(Column::DeletedAt.is_not_null())
+            .order_by_desc(Column::DeletedAt)
+            .order_by_asc(Column::EntityType)
+            .order_by_asc(Column::EntityId)
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let mut deleted = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            let deleted_at = row
+                .deleted_at
+                .take()
+                .ok_or_else(|| corrupt(anyhow::anyhow!("a deleted row has no deletion time")))?;
+            deleted.push(DeletedEntity {
+                entity: entity_from(row)?,
+                deleted_at,
+            });
+        }
+        commit(txn, deleted).await
+    }
+
+    async fn purge(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> EntityResult<()> {
+        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let removed = indexed_entity::Entity::delete_many()
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(Column::EntityType.eq(entity_type.as_str()))
+            .filter(Column::EntityId.eq(id.as_str()))
+            .filter(Column::DeletedAt.is_not_null())
+            .exec(&txn)
+            .await
+            .map_err(DbFailure)?;
+        if removed.rows_affected == 0 {
+            return Err(EntityError::NotFound(format!(
+                "Entity not in the recycle bin: {entity_type}/{id}"
             )));
         }
         commit(txn, ()).await

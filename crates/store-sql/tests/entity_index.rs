@@ -358,6 +358,71 @@ async fn tenants_are_isolated(store: &SqlStore) {
     );
 }
 
+async fn recycle_bin_lists_and_purges_deleted_rows(store: &SqlStore) {
+    let a = new_tenant(store).await;
+    let b = new_tenant(store).await;
+    let rex = character("rex", "Rex", "active", json!({"age": 34}), 1);
+    let mira = character("mira", "Mira", "active", json!({}), 2);
+    let ann = character("ann", "Ann", "active", json!({}), 3);
+    upsert_all(store, &a, &[rex.clone(), mira.clone(), ann.clone()]).await;
+    store.upsert(&b, &rex).await.expect("upsert");
+    assert!(store.list_deleted(&a).await.expect("list").is_empty());
+
+    let kind = kind("character");
+    store
+        .mark_deleted(&a, &kind, &rex.id, at(5))
+        .await
+        .expect("delete");
+    store
+        .mark_deleted(&a, &kind, &mira.id, at(9))
+        .await
+        .expect("delete");
+    store
+        .mark_deleted(&b, &kind, &rex.id, at(7))
+        .await
+        .expect("delete");
+
+    let bin = store.list_deleted(&a).await.expect("list");
+    let listed: Vec<_> = bin
+        .iter()
+        .map(|d| (d.entity.id.to_string(), d.deleted_at))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![("mira".to_owned(), at(9)), ("rex".to_owned(), at(5))],
+        "newest deletion first, this tenant only"
+    );
+    assert_eq!(bin[1].entity, rex, "the row as it was deleted");
+
+    assert!(
+        matches!(
+            store.purge(&a, &kind, &ann.id).await,
+            Err(EntityError::NotFound(_))
+        ),
+        "a live row is not purged"
+    );
+    assert!(store.exists(&a, &kind, &ann.id).await.expect("exists"));
+    store.purge(&a, &kind, &rex.id).await.expect("purge");
+    assert!(matches!(
+        store.purge(&a, &kind, &rex.id).await,
+        Err(EntityError::NotFound(_))
+    ));
+    assert_eq!(store.list_deleted(&a).await.expect("list").len(), 1);
+    assert_eq!(
+        store.list_deleted(&b).await.expect("list").len(),
+        1,
+        "the other tenant's bin is untouched"
+    );
+
+    // A restore upserts the row again, which clears the deleted mark.
+    store.upsert(&a, &mira).await.expect("restore");
+    assert!(store.list_deleted(&a).await.expect("list").is_empty());
+    assert_eq!(
+        store.get(&a, &kind, &mira.id).await.expect("get"),
+        Some(mira)
+    );
+}
+
 /// Declares each scenario as a test on SQLite and one on PostgreSQL.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
@@ -392,6 +457,7 @@ on_both_backends!(
     list_filters_by_status_and_search,
     list_sorts_and_pages,
     tenants_are_isolated,
+    recycle_bin_lists_and_purges_deleted_rows,
 );
 
 #[tokio::test]

@@ -143,12 +143,19 @@ impl Vault for FsVault {
 
     async fn remove_dir(&self, path: &str) -> EntityResult<()> {
         let path = self.resolve(path)?;
-        blocking(move || match std::fs::remove_dir_all(&path) {
-            Ok(()) => Ok(()),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(EntityError::NotFound(
-                format!("{} does not exist", path.display()),
-            )),
-            Err(err) => Err(io(format!("removing {}", path.display()))(err)),
+        blocking(move || {
+            // A symlink is removed itself, never followed.
+            let removed = match std::fs::symlink_metadata(&path) {
+                Ok(meta) if !meta.is_dir() => std::fs::remove_file(&path),
+                _ => std::fs::remove_dir_all(&path),
+            };
+            match removed {
+                Ok(()) => Ok(()),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(
+                    EntityError::NotFound(format!("{} does not exist", path.display())),
+                ),
+                Err(err) => Err(io(format!("removing {}", path.display()))(err)),
+            }
         })
         .await
     }
@@ -249,6 +256,20 @@ mod tests {
         );
         assert!(matches!(
             vault.rename("A", "C").await,
+            Err(EntityError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn remove_dir_removes_folders_and_single_files() {
+        let (_dir, vault) = vault();
+        vault.write("T/rex/a.md", b"a").await.expect("a");
+        vault.write("T/flat-1", b"f").await.expect("f");
+        vault.remove_dir("T/rex").await.expect("folder removed");
+        vault.remove_dir("T/flat-1").await.expect("file removed");
+        assert!(vault.list("T", "").await.expect("list").is_empty());
+        assert!(matches!(
+            vault.remove_dir("T/rex").await,
             Err(EntityError::NotFound(_))
         ));
     }

@@ -1,0 +1,185 @@
+//! `cargo xtask bench entities`: a generated project of 10,000 entities on
+//! SQLite, served by the release binary and driven with wrk: one entity,
+//! a filtered list, sustained creates and one-field updates. Reports the
+//! cold start (scan and index of every file) and memory after indexing.
+//! Baseline: `GET /health` measured in the same run.
+
+use crate::bench::{
+    Load, Measurement, binary, http, json_string, rss_kib, run_load, start_server_in,
+};
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Entities in the generated project.
+const ENTITIES: usize = 10_000;
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "benchmark password";
+
+/// A wrk script: POSTs unique entities of `entity_type`.
+fn create_script(token: &str) -> String {
+    format!(
+        r#"local n = 0
+request = function()
+  n = n + 1
+  local body = string.format('{{"name":"Bench %d %d %d"}}', math.random(1, 2000000000), math.random(1, 2000000000), n)
+  return wrk.format("POST", "/api/entity/item", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)
+end
+"#
+    )
+}
+
+/// A wrk script: sets one field of a random existing character.
+fn update_script(token: &str, characters: usize) -> String {
+    format!(
+        r#"request = function()
+  local id = math.random(0, {last})
+  local body = string.format('{{"fields":{{"mood":"m%d"}}}}', math.random(1, 2000000000))
+  return wrk.format("PUT", "/api/entity/character/character_" .. id, {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)
+end
+"#,
+        last = characters - 1
+    )
+}
+
+/// Runs the entity benchmarks and prints the report.
+pub fn run() -> anyhow::Result<()> {
+    crate::cargo(&["build", "--release", "-p", "studiobrain-api"])?;
+    let root =
+        std::env::temp_dir().join(format!("studiobrain-bench-entities-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (data, project) = (root.join("data"), root.join("project"));
+    crate::genvault::generate(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates"),
+        &project,
+        ENTITIES,
+    )?;
+
+    let mut create_user = Command::new(binary())
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            EMAIL,
+            "--password-stdin",
+            "--role",
+            "owner",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("creating the benchmark user")?;
+    create_user
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(PASSWORD.as_bytes())?;
+    if !create_user.wait()?.success() {
+        bail!("admin create-user failed");
+    }
+
+    let started = Instant::now();
+    let server = start_server_in(
+        data,
+        &["--project".as_ref(), project.as_os_str()],
+        &[],
+        Duration::from_secs(300),
+    )?;
+    let cold_start = started.elapsed();
+    let rss = rss_kib(server.child.id())?;
+    let body = format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}"}}"#);
+    let (status, login) = http(&server.addr, "POST", "/api/auth/login", None, Some(&body))?;
+    if status != 200 {
+        bail!("login answered {status}: {login}");
+    }
+    let token = json_string(&login, "access_token").context("no access_token")?;
+    let (status, listed) = http(
+        &server.addr,
+        "GET",
+        "/api/entity/character?limit=1",
+        Some(&token),
+        None,
+    )?;
+    if status != 200 || json_string(&listed, "entity_type").is_none() {
+        bail!("the generated project was not indexed: {status} {listed}");
+    }
+
+    let base = format!("http://{}", server.addr);
+    let scripts = root.join("scripts");
+    std::fs::create_dir_all(&scripts)?;
+    let (create, update) = (scripts.join("create.lua"), scripts.join("update.lua"));
+    std::fs::write(&create, create_script(&token))?;
+    std::fs::write(&update, update_script(&token, ENTITIES / 16))?;
+    let load = |name: &'static str,
+                url: String,
+                connections: &'static str,
+                script: Option<&std::path::Path>| {
+        run_load(&Load {
+            name,
+            url: &url,
+            token: Some(&token),
+            connections,
+            script,
+        })
+    };
+    let rows: Vec<Measurement> = vec![
+        run_load(&Load {
+            name: "GET /health",
+            url: &format!("{base}/health"),
+            token: None,
+            connections: "64",
+            script: None,
+        })?,
+        load(
+            "GET /api/entity/character/{id}",
+            format!("{base}/api/entity/character/character_42"),
+            "64",
+            None,
+        )?,
+        load(
+            "GET /api/entity/character?status=active&limit=50",
+            format!("{base}/api/entity/character?status=active&limit=50"),
+            "64",
+            None,
+        )?,
+        load(
+            "POST /api/entity/item (create)",
+            format!("{base}/api/entity/item"),
+            "8",
+            Some(&create),
+        )?,
+        load(
+            "PUT /api/entity/character/{id} (one field)",
+            format!("{base}/api/entity/character"),
+            "8",
+            Some(&update),
+        )?,
+    ];
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+
+    println!("\n| scenario | req/s | ratio to /health | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for m in &rows {
+        println!(
+            "| {} | {:.0} | {:.3} | {:.2} | {:.2} |",
+            m.name,
+            m.requests_per_sec,
+            m.requests_per_sec / rows[0].requests_per_sec,
+            m.p50_ms,
+            m.p99_ms
+        );
+    }
+    println!(
+        "\nCold start with {ENTITIES} files (scan, parse, index, then ready): {:.2} s",
+        cold_start.as_secs_f64()
+    );
+    println!(
+        "Resident memory after indexing: {:.1} MiB",
+        rss as f64 / 1024.0
+    );
+    Ok(())
+}
