@@ -121,8 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
             let settings = args.settings(Overrides::default())?;
-            let storage = Storage::open(&settings.database.url).await?;
-            storage.migrate().await?;
+            let storage = open_migrated(&settings).await?;
             println!(
                 "migrations applied: {}",
                 storage.migration_version().await?.unwrap_or_default()
@@ -156,8 +155,7 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         .read_to_string(&mut password)
         .context("reading the password from stdin")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let storage = Storage::open(&settings.database.url).await?;
-    storage.migrate().await?;
+    let storage = open_migrated(&settings).await?;
     let outbox = Arc::new(FileOutbox::new(
         settings.server.data_dir.join("outbox"),
         "studiobrain@localhost",
@@ -174,6 +172,20 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         user.id
     );
     Ok(())
+}
+
+/// Opens the configured store (creating the data directory a SQLite file
+/// lives in) and applies pending migrations.
+async fn open_migrated(settings: &Settings) -> anyhow::Result<Storage> {
+    std::fs::create_dir_all(&settings.server.data_dir).with_context(|| {
+        format!(
+            "creating data directory {}",
+            settings.server.data_dir.display()
+        )
+    })?;
+    let storage = Storage::open(&settings.database.url).await?;
+    storage.migrate().await?;
+    Ok(storage)
 }
 
 /// Pretty logs on a terminal in desktop mode, JSON otherwise (or as

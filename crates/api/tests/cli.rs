@@ -108,8 +108,10 @@ fn cloud_mode_refuses_to_start_without_its_settings() {
 #[tokio::test]
 async fn created_user_signs_in_and_sigterm_lets_requests_finish() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    // A data directory that does not exist yet: the CLI creates it.
+    let dir = root.path().join("fresh");
+    let data = dir.to_str().unwrap();
     let created = run(
         &[
             "admin",
@@ -131,7 +133,7 @@ async fn created_user_signs_in_and_sigterm_lets_requests_finish() {
     );
 
     let port = free_port();
-    let server = serve(dir.path(), port);
+    let server = serve(&dir, port);
     let client = reqwest::Client::new();
     let login = |password: &'static str| {
         client
