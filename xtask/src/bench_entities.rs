@@ -17,13 +17,18 @@ const ENTITIES: usize = 10_000;
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "benchmark password";
 
-/// A wrk script: POSTs unique entities of `entity_type`.
+/// A wrk script: POSTs entities with names unique per thread and request.
 fn create_script(token: &str) -> String {
     format!(
-        r#"local n = 0
+        r#"local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+local n = 0
 request = function()
   n = n + 1
-  local body = string.format('{{"name":"Bench %d %d %d"}}', math.random(1, 2000000000), math.random(1, 2000000000), n)
+  local body = string.format('{{"name":"Bench %d %d"}}', thread_id, n)
   return wrk.format("POST", "/api/entity/item", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)
 end
 "#

@@ -100,6 +100,14 @@ pub struct DeletedEntity {
 pub trait EntityIndex: Send + Sync {
     /// Inserts or replaces the row of `entity` (and clears its deleted mark).
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()>;
+    /// Upserts many rows; adapters SHOULD do it in one transaction (bulk
+    /// imports and reindexing). All or nothing.
+    async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
+        for entity in entities {
+            self.upsert(tenant, entity).await?;
+        }
+        Ok(())
+    }
     /// The live (not deleted) entity, if any.
     async fn get(
         &self,

@@ -71,6 +71,9 @@ pub struct ReindexReport {
 /// One revision of one entity of one tenant: (tenant, type, id, revision).
 type RevisionKey = (TenantId, String, String, i64);
 
+/// Rows written per transaction while reindexing.
+const REINDEX_BATCH: usize = 500;
+
 /// Keys every entity file carries at the top level.
 const IDENTITY_KEYS: [&str; 3] = ["id", "name", "status"];
 
@@ -534,6 +537,7 @@ impl EntityService {
         let mut report = ReindexReport::default();
         let now = self.clock.now();
         for template in templates.templates() {
+            let mut batch = Vec::new();
             for path in vault.list(&template.folder_name, ".md").await? {
                 let Some(id) = id_of(template, &path) else {
                     continue;
@@ -541,21 +545,24 @@ impl EntityService {
                 let Some(bytes) = vault.read(&path).await? else {
                     continue;
                 };
-                let revision = match self.index.get(tenant, &template.entity_type, &id).await? {
-                    Some(existing) if existing.content_hash == content_hash(&bytes) => {
-                        report.indexed += 1;
-                        continue;
-                    }
-                    Some(existing) => existing.revision + 1,
-                    None => 1,
-                };
-                match entity_from_file(template, &id, &path, &bytes, revision, now, now) {
-                    Ok(entity) => {
-                        self.index.upsert(tenant, &entity).await?;
-                        report.indexed += 1;
-                    }
+                let (revision, created_at) =
+                    match self.index.get(tenant, &template.entity_type, &id).await? {
+                        Some(existing) if existing.content_hash == content_hash(&bytes) => {
+                            report.indexed += 1;
+                            continue;
+                        }
+                        Some(existing) => (existing.revision + 1, existing.created_at),
+                        None => (1, now),
+                    };
+                match entity_from_file(template, &id, &path, &bytes, revision, created_at, now) {
+                    Ok(entity) => batch.push(entity),
                     Err(err) => report.failed.push(format!("{path}: {err}")),
                 }
+            }
+            // One transaction per chunk: a cold scan is bound by commits.
+            for chunk in batch.chunks(REINDEX_BATCH) {
+                self.index.upsert_all(tenant, chunk).await?;
+                report.indexed += chunk.len() as u64;
             }
         }
         self.forget_validations();

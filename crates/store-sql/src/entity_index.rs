@@ -155,6 +155,10 @@ fn field_value(backend: DbBackend, name: &str) -> Expr {
 #[async_trait]
 impl EntityIndex for SqlStore {
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
+        self.upsert_all(tenant, std::slice::from_ref(entity)).await
+    }
+
+    async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
         let txn = self.begin(Scope::Tenant(tenant)).await?;
         // On a key clash every other column is replaced, `deleted_at` by NULL.
         let is_key = |column: &Column| {
@@ -163,15 +167,17 @@ impl EntityIndex for SqlStore {
                 Column::TenantId | Column::EntityType | Column::EntityId
             )
         };
-        indexed_entity::Entity::insert(entity_row(tenant, entity).into_active_model())
-            .on_conflict(
-                OnConflict::columns(Column::iter().filter(is_key))
-                    .update_columns(Column::iter().filter(|column| !is_key(column)))
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await
-            .map_err(DbFailure)?;
+        for entity in entities {
+            indexed_entity::Entity::insert(entity_row(tenant, entity).into_active_model())
+                .on_conflict(
+                    OnConflict::columns(Column::iter().filter(is_key))
+                        .update_columns(Column::iter().filter(|column| !is_key(column)))
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(DbFailure)?;
+        }
         commit(txn, ()).await
     }
 
