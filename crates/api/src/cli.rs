@@ -30,6 +30,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(CommonArgs),
+    /// Rebuild the entity index of a tenant's project from its files.
+    Reindex(ReindexArgs),
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -67,6 +69,20 @@ pub struct ServeArgs {
     /// Do not run migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+}
+
+/// Options of `reindex`.
+#[derive(Debug, Clone, Args)]
+pub struct ReindexArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Project folder (desktop mode).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Tenant whose project to reindex (default: the desktop tenant `local`).
+    #[arg(long, default_value = "local")]
+    pub tenant: String,
 }
 
 /// `admin` sub-commands.
@@ -129,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::CreateUser(args)) => create_user(args).await,
+        Command::Reindex(args) => reindex(args).await,
     }
 }
 
@@ -171,6 +188,29 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         user.email.as_str(),
         user.id
     );
+    Ok(())
+}
+
+async fn reindex(args: ReindexArgs) -> anyhow::Result<()> {
+    let settings = args.common.settings(Overrides {
+        project_dir: args.project.clone(),
+        ..Overrides::default()
+    })?;
+    let tenant = TenantId::parse(args.tenant.clone())?;
+    let storage = open_migrated(&settings).await?;
+    let started = std::time::Instant::now();
+    let report = crate::startup::entity_service(&settings, &storage)
+        .reindex(&tenant)
+        .await?;
+    println!(
+        "reindexed tenant {tenant}: {} entities in {:.2} s, {} files failed",
+        report.indexed,
+        started.elapsed().as_secs_f64(),
+        report.failed.len()
+    );
+    for failure in &report.failed {
+        println!("  {failure}");
+    }
     Ok(())
 }
 

@@ -29,6 +29,22 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+/// The entity use cases over the settings' project folders and `storage`,
+/// with the shipped templates and layouts.
+pub fn entity_service(settings: &Settings, storage: &Storage) -> EntityService {
+    let server = &settings.server;
+    EntityService::new(
+        Arc::new(FsVaultProvider::new(
+            (server.mode == Mode::Desktop).then(|| server.project_dir.clone()),
+            server.data_dir.join("tenants"),
+            crate::seed::project_layout(),
+        )),
+        storage.entity_index(),
+        Arc::new(crate::seed::shipped_templates()),
+    )
+    .with_shipped_layouts(crate::seed::shipped_layouts())
+}
+
 /// A built server, bound and ready to run.
 pub struct Application {
     port: u16,
@@ -243,19 +259,7 @@ impl Application {
             ));
         let auth = crate::adapters::identity_providers(auth, &settings)?;
 
-        let entities = Arc::new(
-            EntityService::new(
-                Arc::new(FsVaultProvider::new(
-                    (server_settings.mode == Mode::Desktop)
-                        .then(|| server_settings.project_dir.clone()),
-                    server_settings.data_dir.join("tenants"),
-                    crate::seed::project_layout(),
-                )),
-                storage.entity_index(),
-                Arc::new(crate::seed::shipped_templates()),
-            )
-            .with_shipped_layouts(crate::seed::shipped_layouts()),
-        );
+        let entities = Arc::new(entity_service(&settings, &storage));
         if server_settings.mode == Mode::Desktop {
             if let Some(password) = auth
                 .bootstrap_local_owner(&settings.auth.local_owner_email)

@@ -74,7 +74,7 @@ fn help_lists_the_commands() {
     let output = run(&["--help"], None);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "admin"] {
+    for command in ["serve", "migrate", "reindex", "admin"] {
         assert!(text.contains(command), "{command} in --help");
     }
     let create = run(&["admin", "create-user", "--help"], None);
@@ -131,6 +131,20 @@ async fn created_user_signs_in_and_sigterm_lets_requests_finish() {
         "{}",
         String::from_utf8_lossy(&created.stderr)
     );
+    let reindexed = run(&["reindex", "--data-dir", data], None);
+    let report = String::from_utf8_lossy(&reindexed.stdout).into_owned();
+    assert!(
+        reindexed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reindexed.stderr)
+    );
+    let count: u64 = report
+        .split_whitespace()
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count in {report}"));
+    assert!(count >= 12, "the sample world is indexed: {report}");
+    assert!(report.contains(", 0 files failed"), "{report}");
 
     let port = free_port();
     let server = serve(&dir, port);
