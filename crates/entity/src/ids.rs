@@ -77,8 +77,8 @@ impl From<EntityId> for String {
     }
 }
 
-/// An entity type name as templates define it (`character`, `style_bible`):
-/// `^[a-z][a-z0-9_]{0,63}$`.
+/// An entity type name as templates define it (`character`, `style_bible`,
+/// `3d_level`): `^[a-z0-9][a-z0-9_]{0,63}$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct EntityType(String);
@@ -87,11 +87,14 @@ impl EntityType {
     /// Validates `raw`.
     ///
     /// # Errors
-    /// [`EntityError::Invalid`] for anything but `^[a-z][a-z0-9_]{0,63}$`.
+    /// [`EntityError::Invalid`] for anything but `^[a-z0-9][a-z0-9_]{0,63}$`.
     pub fn parse(raw: &str) -> Result<Self, EntityError> {
         let valid = !raw.is_empty()
             && raw.len() <= 64
-            && raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && raw
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             && raw
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
@@ -174,6 +177,8 @@ mod tests {
     #[test]
     fn types_are_snake_case() {
         assert!(EntityType::parse("style_bible").is_ok());
+        assert!(EntityType::parse("3d_level").is_ok());
+        assert!(EntityType::parse("_x").is_err());
         assert!(EntityType::parse("Style").is_err());
         assert!(EntityType::parse("a-b").is_err());
     }
