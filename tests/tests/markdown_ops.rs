@@ -464,3 +464,35 @@ async fn markdown_operations_check_export_and_preview() {
         401
     );
 }
+
+#[tokio::test]
+async fn format_normalises_the_body_and_keeps_the_frontmatter() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let token = text(&app.register("format@studio.example").await, "access_token").to_owned();
+    let content = "---\n# mine\nname:  Ada\n---\nTitle\n=====\n\n* a\n* b\n\nSee [[maren_osk]].\n";
+    let formatted: Value = app
+        .post(
+            "/api/markdown/format",
+            Some(&token),
+            json!({"content": content}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let out = text(&formatted, "content");
+    assert!(out.starts_with("---\n# mine\nname:  Ada\n---\n"), "{out}");
+    assert!(
+        out.contains("# Title") && out.contains("- a") && out.contains("[[maren_osk]]"),
+        "{out}"
+    );
+    assert_eq!(formatted["changed"], json!(true));
+    let broken = app
+        .post(
+            "/api/markdown/format",
+            Some(&token),
+            json!({"content": "---\na: [\n---\nx"}),
+        )
+        .await;
+    assert_eq!(broken.status(), 400);
+}

@@ -31,6 +31,7 @@ const ALSO_SERVED: &[(&str, &str)] = &[
     ("POST", "/api/markdown/export/{type}/{id}"),
     ("POST", "/api/import/preview"),
     ("POST", "/api/import/smart"),
+    ("POST", "/api/markdown/format"),
     ("GET", "/api/check-entity-id/{id}"),
     ("GET", "/health"),
     ("GET", "/api/health"),

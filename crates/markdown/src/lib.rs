@@ -28,6 +28,7 @@
 mod document;
 mod emit;
 mod error;
+mod format;
 mod frontmatter;
 mod same;
 mod split;
@@ -35,6 +36,7 @@ mod yaml;
 
 pub use document::Document;
 pub use error::ParseError;
+pub use format::{format_body, format_document};
 pub use frontmatter::Frontmatter;
 
 /// Parses a Markdown file with optional YAML frontmatter.

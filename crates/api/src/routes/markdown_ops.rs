@@ -177,3 +177,37 @@ pub async fn smart_import(auth: Auth, _body: JsonBody<Value>) -> ApiResult<HttpR
         "smart import needs an AI provider: set ai.provider and ai.api_key",
     ))
 }
+
+/// Body of `POST /api/markdown/format`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FormatRequest {
+    /// A Markdown file, with or without frontmatter.
+    pub content: String,
+}
+
+/// The formatted file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormatOut {
+    /// The file with its body in normalised CommonMark; the frontmatter is
+    /// byte-identical.
+    pub content: String,
+    /// Whether anything changed.
+    pub changed: bool,
+}
+
+/// Normalise a Markdown body (comrak); the frontmatter is left untouched.
+#[utoipa::path(tag = "Import", request_body = FormatRequest,
+    responses((status = 200, body = FormatOut), (status = 400, description = "the frontmatter does not parse")), security(("bearer" = [])))]
+#[post("/api/markdown/format")]
+pub async fn format_markdown(
+    auth: Auth,
+    body: JsonBody<FormatRequest>,
+) -> ApiResult<web::Json<FormatOut>> {
+    auth.0.require(Permission::EntitiesRead)?;
+    let content = studiobrain_markdown::format_document(&body.content)
+        .map_err(|err| ApiError::bad_request(format!("the file does not parse: {err}")))?;
+    Ok(web::Json(FormatOut {
+        changed: content != body.content,
+        content,
+    }))
+}
