@@ -48,6 +48,54 @@ end
     )
 }
 
+/// Length of the sustained-write run that watches the WAL.
+const WAL_SECONDS: u64 = 60;
+
+/// Runs creates and reads together for [`WAL_SECONDS`] while sampling the
+/// size of the SQLite write-ahead log; returns the largest size seen.
+fn largest_wal(
+    wal: &std::path::Path,
+    base: &str,
+    token: &str,
+    create: &std::path::Path,
+) -> anyhow::Result<u64> {
+    let duration = format!("{WAL_SECONDS}s");
+    let spawn = |args: Vec<String>| {
+        Command::new("wrk")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+    };
+    let mut writer = spawn(vec![
+        "-t1".into(),
+        "-c4".into(),
+        "-d".into(),
+        duration.clone(),
+        "-s".into(),
+        create.to_string_lossy().into_owned(),
+        format!("{base}/api/entity/item"),
+    ])?;
+    let mut reader = spawn(vec![
+        "-t1".into(),
+        "-c16".into(),
+        "-d".into(),
+        duration,
+        "-H".into(),
+        format!("Authorization: Bearer {token}"),
+        format!("{base}/api/entity/character?status=active&limit=50"),
+    ])?;
+    let mut largest = 0;
+    let deadline = Instant::now() + Duration::from_secs(WAL_SECONDS + 5);
+    while Instant::now() < deadline && writer.try_wait()?.is_none() {
+        largest = largest.max(std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    writer.wait()?;
+    reader.wait()?;
+    Ok(largest)
+}
+
 /// Runs the entity benchmarks and prints the report.
 pub fn run() -> anyhow::Result<()> {
     crate::cargo(&["build", "--release", "-p", "studiobrain-api"])?;
@@ -163,6 +211,12 @@ pub fn run() -> anyhow::Result<()> {
             Some(&update),
         )?,
     ];
+    let wal = largest_wal(
+        &root.join("data/studiobrain.db-wal"),
+        &base,
+        &token,
+        &create,
+    )?;
     drop(server);
     let _ = std::fs::remove_dir_all(&root);
 
@@ -185,6 +239,10 @@ pub fn run() -> anyhow::Result<()> {
     println!(
         "Resident memory after indexing: {:.1} MiB",
         rss as f64 / 1024.0
+    );
+    println!(
+        "Largest SQLite WAL during {WAL_SECONDS} s of sustained creates with concurrent reads: {:.1} MiB",
+        wal as f64 / (1024.0 * 1024.0)
     );
     Ok(())
 }
