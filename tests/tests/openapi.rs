@@ -32,6 +32,8 @@ const ALSO_SERVED: &[(&str, &str)] = &[
     ("POST", "/api/import/preview"),
     ("POST", "/api/import/smart"),
     ("POST", "/api/markdown/format"),
+    ("POST", "/api/validation/fix"),
+    ("POST", "/api/rename-entity"),
     ("GET", "/api/check-entity-id/{id}"),
     ("GET", "/health"),
     ("GET", "/api/health"),

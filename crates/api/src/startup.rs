@@ -72,6 +72,8 @@ fn api_routes(cfg: &mut ServiceConfig<'_>) {
         .service(markdown_ops::export_markdown)
         .service(markdown_ops::import_preview)
         .service(markdown_ops::smart_import)
+        .service(maintenance::rename_entity)
+        .service(maintenance::fix_validation)
         .service(markdown_ops::format_markdown)
         .service(entity_tools::check_entity_id)
         .service(rules::list_rules)

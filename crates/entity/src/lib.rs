@@ -8,17 +8,20 @@
 //! [`rules`] and [`rulebook`] (project rules), [`ports`] ([`ports::Vault`],
 //! [`ports::EntityIndex`]) and [`service`] ([`EntityService`]) with its
 //! further use cases: [`catalog`] (templates, layouts, schemas), [`trash`]
-//! (recycle bin), [`diff`] (compare) and [`import`] (raw files, previews,
-//! export, id checks).
+//! (recycle bin), [`diff`] (compare), [`import`] (raw files, previews,
+//! export, id checks), [`rename`] (new ids with every reference rewritten,
+//! all or nothing) and [`fix`] (deterministic fixes of common findings).
 
 pub mod catalog;
 pub mod diff;
 pub mod entity;
 pub mod error;
+pub mod fix;
 pub mod ids;
 pub mod import;
 pub mod ports;
 pub mod registry;
+pub mod rename;
 pub mod rulebook;
 pub mod rules;
 pub mod schema;

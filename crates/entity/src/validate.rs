@@ -52,7 +52,7 @@ fn issue(rule: &str, field: &str, message: String, severity: Severity) -> Valida
     }
 }
 
-fn is_empty(value: &Value) -> bool {
+pub(crate) fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),

@@ -10,6 +10,7 @@ pub mod entity_tools;
 pub mod fallback;
 pub mod health;
 pub mod layouts;
+pub mod maintenance;
 pub mod markdown_ops;
 pub mod oauth;
 pub mod recycle_bin;
