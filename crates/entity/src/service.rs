@@ -71,6 +71,17 @@ pub struct ReindexReport {
 /// One revision of one entity of one tenant: (tenant, type, id, revision).
 type RevisionKey = (TenantId, String, String, i64);
 
+/// One entity of one tenant.
+type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
+
+/// How long a read entity is served from memory. Every write through this
+/// service clears the cache at once; other server processes sharing the
+/// database see a change within this time.
+const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Most entities kept in the read cache; it is emptied when full.
+const READ_CACHE_ENTRIES: usize = 20_000;
+
 /// Rows written per transaction while reindexing.
 const REINDEX_BATCH: usize = 500;
 
@@ -85,6 +96,7 @@ pub struct EntityService {
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
+    reads: Mutex<HashMap<EntityKey, (EntityView, std::time::Instant)>>,
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
     layouts: HashMap<EntityType, Value>,
@@ -105,6 +117,7 @@ impl EntityService {
             templates: Mutex::new(HashMap::new()),
             rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
+            reads: Mutex::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
             clock: Arc::new(SystemClock),
             layouts: HashMap::new(),
@@ -312,6 +325,7 @@ impl EntityService {
 
     /// References can change validity of other entities; forget findings.
     fn forget_validations(&self) {
+        self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -345,12 +359,29 @@ impl EntityService {
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
+        let key = (tenant.clone(), template.entity_type.clone(), id.clone());
+        let now = std::time::Instant::now();
+        if let Some((view, fresh_until)) = self
+            .reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && *fresh_until > now
+        {
+            return Ok(view.clone());
+        }
         let entity = self
             .index
             .get(tenant, &template.entity_type, &id)
             .await?
             .ok_or_else(|| not_found(entity_type, id.as_str()))?;
-        self.view(tenant, &template, entity).await
+        let view = self.view(tenant, &template, entity).await?;
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        if reads.len() >= READ_CACHE_ENTRIES {
+            reads.clear();
+        }
+        reads.insert(key, (view.clone(), now + READ_CACHE_TTL));
+        Ok(view)
     }
 
     /// A page of entities with their validation.
