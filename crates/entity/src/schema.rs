@@ -47,7 +47,13 @@ fn field_schema(spec: &FieldSpec) -> Value {
     } else {
         schema.insert("type".into(), type_of(&spec.default));
     }
-    if !config.options.is_empty() && config.reference_type.is_none() {
+    // Colour palettes store objects ({name, hex}); their options are swatches.
+    let swatches = spec.default.is_object()
+        || config
+            .widget
+            .as_deref()
+            .is_some_and(|w| w.contains("color"));
+    if !config.options.is_empty() && config.reference_type.is_none() && !swatches {
         // Decision 9.3: status is free text; its options are suggestions.
         let key = if spec.name == "status" {
             "examples"
@@ -130,5 +136,83 @@ mod tests {
             (json!(1800), json!(2000))
         );
         assert_eq!(p["members_count"]["type"], json!(["number", "null"]));
+    }
+}
+
+/// A compiled JSON Schema, ready to check frontmatter.
+pub struct CompiledSchema(jsonschema::Validator);
+
+impl std::fmt::Debug for CompiledSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledSchema")
+    }
+}
+
+impl CompiledSchema {
+    /// Compiles `schema` (draft 2020-12 unless it says otherwise).
+    ///
+    /// # Errors
+    /// A message when the schema is not valid or needs a resource it does
+    /// not carry (remote or file references are not fetched).
+    pub fn compile(schema: &Value) -> Result<Self, String> {
+        jsonschema::validator_for(schema)
+            .map(Self)
+            .map_err(|err| err.to_string())
+    }
+
+    /// Findings for `fields`, one per violation, under the rule id `schema`.
+    pub fn check(&self, fields: &Map<String, Value>) -> Vec<crate::validate::ValidationIssue> {
+        let instance = Value::Object(fields.clone());
+        self.0
+            .iter_errors(&instance)
+            .map(|err| {
+                let path = err.instance_path().to_string();
+                let field = path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                crate::validate::ValidationIssue {
+                    rule_id: "schema".to_owned(),
+                    field,
+                    message: err.to_string(),
+                    severity: crate::validate::Severity::Error,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod compiled_tests {
+    use super::*;
+    use crate::template::TemplateLayer;
+
+    #[test]
+    fn derived_schemas_accept_template_entities_and_report_violations() {
+        let text = "---\nentity_type: faction\nfield_config:\n  alignment:\n    widget: select\n    options: [good, evil]\n  allies:\n    widget: entity-selector\n    reference_type: faction\n    max_selections: 2\nid: \"\"\nname: \"\"\nalignment: good\nallies: []\nmembers: 0\n---\n";
+        let template =
+            Template::parse("FACTION_TEMPLATE.md", text, TemplateLayer::Standard).expect("valid");
+        let compiled = CompiledSchema::compile(&entity_schema(&template)).expect("compiles");
+        let good = json!({"id": "guild", "name": "Guild", "alignment": "evil", "allies": ["a"], "members": 3});
+        assert_eq!(compiled.check(good.as_object().expect("map")), vec![]);
+        let bad = json!({"id": "Bad Id", "name": "G", "alignment": "chaotic", "allies": ["a", "b", "c"], "members": "many"});
+        let fields: Vec<String> = compiled
+            .check(bad.as_object().expect("map"))
+            .into_iter()
+            .map(|i| i.field)
+            .collect();
+        for expected in ["id", "alignment", "allies", "members"] {
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} in {fields:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unresolvable_references_do_not_compile() {
+        assert!(CompiledSchema::compile(&json!({"$ref": "https://example.com/x.json"})).is_err());
     }
 }

@@ -71,6 +71,9 @@ pub struct ReindexReport {
 /// One revision of one entity of one tenant: (tenant, type, id, revision).
 type RevisionKey = (TenantId, String, String, i64);
 
+/// One entity type of one tenant.
+type TypeKey = (TenantId, crate::ids::EntityType);
+
 /// One entity of one tenant.
 type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 
@@ -97,6 +100,7 @@ pub struct EntityService {
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     reads: Mutex<HashMap<EntityKey, (EntityView, std::time::Instant)>>,
+    schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
     layouts: HashMap<EntityType, Value>,
@@ -118,6 +122,7 @@ impl EntityService {
             rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),
+            schemas: Mutex::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
             clock: Arc::new(SystemClock),
             layouts: HashMap::new(),
@@ -267,6 +272,7 @@ impl EntityService {
         body: &str,
     ) -> EntityResult<Vec<ValidationIssue>> {
         let (mut issues, references) = validate::check(template, id, fields);
+        issues.extend(self.schema_findings(tenant, template, fields).await?);
         issues.extend(self.rule_findings(tenant, template, fields, body).await?);
         for reference in &references {
             let exists = match EntityId::parse(&reference.id) {
@@ -282,6 +288,46 @@ impl EntityService {
             }
         }
         Ok(issues)
+    }
+
+    /// Findings of the type's JSON Schema (the project's own, else the one
+    /// derived from the template), compiled once until the next change.
+    async fn schema_findings(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        fields: &Map<String, Value>,
+    ) -> EntityResult<Vec<ValidationIssue>> {
+        let key = (tenant.clone(), template.entity_type.clone());
+        let cached = self
+            .schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let compiled = match cached {
+            Some(compiled) => compiled,
+            None => {
+                let schema = self
+                    .type_schema(Some(tenant), template.entity_type.as_str())
+                    .await?;
+                let compiled = Arc::new(crate::schema::CompiledSchema::compile(&schema));
+                self.schemas
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, compiled.clone());
+                compiled
+            }
+        };
+        Ok(match compiled.as_ref() {
+            Ok(schema) => schema.check(fields),
+            Err(reason) => vec![ValidationIssue {
+                rule_id: "schema".to_owned(),
+                field: String::new(),
+                message: format!("the type's JSON Schema cannot be used: {reason}"),
+                severity: Severity::Warning,
+            }],
+        })
     }
 
     /// Validation findings of `entity`, cached per revision.
@@ -326,6 +372,10 @@ impl EntityService {
     /// References can change validity of other entities; forget findings.
     fn forget_validations(&self) {
         self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
