@@ -13,7 +13,17 @@ fn project(app: &TestApp) -> std::path::PathBuf {
 }
 
 async fn owner_token(app: &TestApp) -> String {
-    text(&app.register("author@studio.example").await, "access_token").to_owned()
+    let owner = app.register("author@studio.example").await;
+    let tenant_folder = app
+        .data_dir
+        .path()
+        .join("tenants")
+        .join(text(&owner, "tenant_id"));
+    assert!(
+        tenant_folder.join("_Templates").is_dir(),
+        "a new studio's project is seeded at registration"
+    );
+    text(&owner, "access_token").to_owned()
 }
 
 #[tokio::test]

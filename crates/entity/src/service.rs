@@ -152,6 +152,15 @@ impl EntityService {
         &self.shipped
     }
 
+    /// Creates and seeds the tenant's project folder if it does not exist
+    /// yet (a new tenant starts with the shipped templates and rules).
+    ///
+    /// # Errors
+    /// The folder cannot be prepared.
+    pub fn prepare_project(&self, tenant: &TenantId) -> EntityResult<()> {
+        self.vault(tenant).map(|_| ())
+    }
+
     /// The tenant's project folder (for sibling modules of the service).
     pub(crate) fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
         self.vaults.vault(tenant)

@@ -151,6 +151,8 @@ pub async fn register_account(
             tenant_name: body.tenant_name,
         })
         .await?;
+    // The studio's project folder exists from the start, seeded.
+    state.entities.prepare_project(&account.tenant.id)?;
     Ok(session_response(
         state,
         &account.session,

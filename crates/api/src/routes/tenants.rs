@@ -41,6 +41,7 @@ pub async fn create_tenant(
     body: JsonBody<CreateTenantRequest>,
 ) -> ApiResult<HttpResponse> {
     let tenant = state.auth.create_tenant(&auth.0, &body.name).await?;
+    state.entities.prepare_project(&tenant.id)?;
     Ok(HttpResponse::Created().json(TenantOut::from(tenant)))
 }
 
