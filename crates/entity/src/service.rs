@@ -79,7 +79,8 @@ type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 
 /// How long a read entity is served from memory. Every write through this
 /// service clears the cache at once; other server processes sharing the
-/// database see a change within this time.
+/// database see a change within twice this time (one request refreshes an
+/// expired entry while the others keep the current copy).
 const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Most entities kept in the read cache; it is emptied when full.
@@ -420,20 +421,24 @@ impl EntityService {
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let key = (tenant.clone(), template.entity_type.clone(), id.clone());
         let now = std::time::Instant::now();
-        if let Some((view, fresh_until)) = self
-            .reads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            && *fresh_until > now
         {
-            return Ok(view.clone());
+            let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((view, fresh_until)) = reads.get_mut(&key) {
+                if *fresh_until > now {
+                    return Ok(view.clone());
+                }
+                // Expired: this request refreshes it; the others keep the
+                // current copy meanwhile instead of all reading at once.
+                *fresh_until = now + READ_CACHE_TTL;
+            }
         }
-        let entity = self
-            .index
-            .get(tenant, &template.entity_type, &id)
-            .await?
-            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+        let Some(entity) = self.index.get(tenant, &template.entity_type, &id).await? else {
+            self.reads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+            return Err(not_found(entity_type, id.as_str()));
+        };
         let view = self.view(tenant, &template, entity).await?;
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         if reads.len() >= READ_CACHE_ENTRIES {
