@@ -184,6 +184,45 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The desktop project folder (the `local` tenant's).
+    pub fn project(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("projects/sample")
+    }
+
+    /// Adds a member of the desktop studio with `role` and returns their
+    /// access token.
+    pub async fn local_member(&self, email: &str, role: studiobrain_auth::models::Role) -> String {
+        self.state
+            .auth
+            .create_member_with_password(
+                &studiobrain_kernel::TenantId::local(),
+                email,
+                "member password",
+                role,
+            )
+            .await
+            .expect("member created");
+        let login: Value = self
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"email": email, "password": "member password"}),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        text(&login, "access_token").to_owned()
+    }
+}
+
+/// Asserts the status of `response` and returns its JSON body.
+pub async fn json_of(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    response.json().await.expect("json body")
+}
+
 /// The string value of `key` in a JSON object.
 pub fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key]

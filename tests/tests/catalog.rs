@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use studiobrain_tests::{Backend, TestApp, text};
+use studiobrain_tests::{Backend, TestApp, json_of, text};
 
 /// The number of entity types that ship.
 const SHIPPED_TYPES: usize = 16;
@@ -24,11 +24,6 @@ async fn owner(app: &TestApp) -> (String, PathBuf) {
         .join("tenants")
         .join(text(&tokens, "tenant_id"));
     (token.to_owned(), folder)
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    response.json().await.unwrap()
 }
 
 async fn put(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {

@@ -7,11 +7,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use studiobrain_tests::{Backend, TestApp, text};
 
-/// The desktop project folder of a test app.
-fn project(app: &TestApp) -> std::path::PathBuf {
-    app.data_dir.path().join("projects/sample")
-}
-
 async fn owner_token(app: &TestApp) -> String {
     let owner = app.register("author@studio.example").await;
     let tenant_folder = app
@@ -71,7 +66,7 @@ async fn create_read_update_delete_through_the_files() {
     );
     assert_eq!(body["fields"]["age"], "34");
     assert_eq!(text(&body, "markdown_body"), "# Rex\n\nA mechanic.\n");
-    let path = project(&app).join(text(&body, "path"));
+    let path = app.project().join(text(&body, "path"));
     let on_disk = std::fs::read_to_string(&path).unwrap();
     assert!(
         on_disk.starts_with("---\n") && on_disk.contains("name: Rex Marshall"),
@@ -158,7 +153,7 @@ async fn create_read_update_delete_through_the_files() {
     assert_eq!(deleted.status(), 200);
     assert!(!path.exists(), "the folder left the project");
     assert!(
-        project(&app).join(".studiobrain/trash/character").is_dir(),
+        app.project().join(".studiobrain/trash/character").is_dir(),
         "it is in the recycle bin"
     );
     assert_eq!(

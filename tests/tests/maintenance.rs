@@ -8,38 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use studiobrain_auth::models::Role;
-use studiobrain_kernel::TenantId;
-use studiobrain_tests::{Backend, TestApp, text};
-
-/// The desktop project folder of a test app (the local tenant's).
-fn project(app: &TestApp) -> PathBuf {
-    app.data_dir.path().join("projects/sample")
-}
-
-/// A member of the local studio with `role`; returns their access token.
-async fn member(app: &TestApp, email: &str, role: Role) -> String {
-    app.state
-        .auth
-        .create_member_with_password(&TenantId::local(), email, "member password", role)
-        .await
-        .unwrap();
-    let login: Value = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": email, "password": "member password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    text(&login, "access_token").to_owned()
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    response.json().await.unwrap()
-}
+use studiobrain_tests::{Backend, TestApp, json_of, text};
 
 /// Every file under `dir` with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -59,13 +28,15 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 fn read(app: &TestApp, path: &str) -> String {
-    std::fs::read_to_string(project(app).join(path)).unwrap()
+    std::fs::read_to_string(app.project().join(path)).unwrap()
 }
 
 #[tokio::test]
 async fn a_rename_rewrites_every_reference_and_a_refused_one_touches_nothing() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
     let ilse_before = read(&app, "Characters/ilse_carrow/CH_ilse_carrow.md");
     let maren_before = read(&app, "Characters/maren_osk/CH_maren_osk.md");
 
@@ -103,7 +74,7 @@ async fn a_rename_rewrites_every_reference_and_a_refused_one_touches_nothing() {
     assert_eq!(guild["fields"], json!(["notable_members"]));
 
     // The files: moved, the id set, references rewritten key by key.
-    assert!(!project(&app).join("Characters/maren_osk").exists());
+    assert!(!app.project().join("Characters/maren_osk").exists());
     assert_eq!(
         read(&app, "Characters/maren/CH_maren.md"),
         maren_before.replacen("id: maren_osk\n", "id: maren\n", 1)
@@ -173,7 +144,7 @@ async fn a_rename_rewrites_every_reference_and_a_refused_one_touches_nothing() {
     );
 
     // Refused renames leave every file byte-identical.
-    let before = snapshot(&project(&app));
+    let before = snapshot(&app.project());
     for (body, status) in [
         (
             json!({"entity_type": "character", "old_id": "maren", "new_id": "ilse_carrow"}),
@@ -197,7 +168,9 @@ async fn a_rename_rewrites_every_reference_and_a_refused_one_touches_nothing() {
             .await;
         assert_eq!(response.status(), status, "{body}");
     }
-    let viewer = member(&app, "viewer@studio.example", Role::Viewer).await;
+    let viewer = app
+        .local_member("viewer@studio.example", Role::Viewer)
+        .await;
     let response = app
         .post(
             "/api/rename-entity",
@@ -214,13 +187,15 @@ async fn a_rename_rewrites_every_reference_and_a_refused_one_touches_nothing() {
         )
         .await;
     assert_eq!(response.status(), 401);
-    assert!(snapshot(&project(&app)) == before, "no file changed");
+    assert!(snapshot(&app.project()) == before, "no file changed");
 }
 
 #[tokio::test]
 async fn validation_fixes_are_previewed_then_applied() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
 
     // Raw content: previewed only.
     let content = "---\nname: Nia Vale\nstatus: \"Active \"\ncreated_date: 2024/1/5\n---\n# Nia\n";
@@ -265,7 +240,7 @@ async fn validation_fixes_are_previewed_then_applied() {
         201,
     )
     .await;
-    let path = project(&app).join(text(&created, "path"));
+    let path = app.project().join(text(&created, "path"));
     let stored = std::fs::read(&path).unwrap();
     let stored_preview = json_of(
         app.post(

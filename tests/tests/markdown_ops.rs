@@ -6,43 +6,14 @@
 
 use serde_json::{Value, json};
 use studiobrain_auth::models::Role;
-use studiobrain_kernel::TenantId;
-use studiobrain_tests::{Backend, TestApp, text};
-
-/// The desktop project folder of a test app (the local tenant's).
-fn project(app: &TestApp) -> std::path::PathBuf {
-    app.data_dir.path().join("projects/sample")
-}
-
-/// A member of the local studio with `role`; returns their access token.
-async fn member(app: &TestApp, email: &str, role: Role) -> String {
-    app.state
-        .auth
-        .create_member_with_password(&TenantId::local(), email, "member password", role)
-        .await
-        .unwrap();
-    let login: Value = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": email, "password": "member password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    text(&login, "access_token").to_owned()
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    response.json().await.unwrap()
-}
+use studiobrain_tests::{Backend, TestApp, json_of, text};
 
 #[tokio::test]
 async fn entity_ids_are_checked_for_form_and_availability() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
 
     let anonymous = json_of(app.get("/api/check-entity-id/new_hero", None).await, 200).await;
     assert_eq!(anonymous["valid"], true);
@@ -105,7 +76,9 @@ async fn entity_ids_are_checked_for_form_and_availability() {
 #[tokio::test]
 async fn versions_are_compared_field_by_field_with_a_body_diff() {
     let app = TestApp::spawn(Backend::Memory).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
     let two_sides = json!({
         "left": {"fields": {"age": 34, "home": "Oslo"}, "markdown_body": "# Rex\n\nA mechanic.\n"},
         "right": {"name": "Rex", "fields": {"age": 35}, "markdown_body": "# Rex\n\nA pilot.\n"}
@@ -219,8 +192,12 @@ async fn versions_are_compared_field_by_field_with_a_body_diff() {
 #[tokio::test]
 async fn an_import_keeps_the_file_as_given() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
-    let viewer = member(&app, "viewer@studio.example", Role::Viewer).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
+    let viewer = app
+        .local_member("viewer@studio.example", Role::Viewer)
+        .await;
     let content = "---\n# imported by hand\nid: ada_quill\nname: Ada Quill   # poet\nstatus: active\nfavourite_tea: smoky\n---\n# Ada\n\nWrites letters.\n";
     let request = json!({"content": content});
     assert_eq!(
@@ -249,9 +226,9 @@ async fn an_import_keeps_the_file_as_given() {
         text(&imported, "path"),
         "Characters/ada_quill/CH_ada_quill.md"
     );
-    let on_disk = std::fs::read_to_string(project(&app).join(text(&imported, "path"))).unwrap();
+    let on_disk = std::fs::read_to_string(app.project().join(text(&imported, "path"))).unwrap();
     assert_eq!(on_disk, content, "byte for byte");
-    assert!(project(&app).join("Characters/ada_quill/images").is_dir());
+    assert!(app.project().join("Characters/ada_quill/images").is_dir());
     assert_eq!(
         app.post("/api/entity/character/import", Some(&editor), request)
             .await
@@ -310,7 +287,9 @@ async fn an_import_keeps_the_file_as_given() {
 #[tokio::test]
 async fn markdown_operations_check_export_and_preview() {
     let app = TestApp::spawn(Backend::Memory).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
 
     let broken = json_of(
         app.post(
@@ -391,7 +370,7 @@ async fn markdown_operations_check_export_and_preview() {
         exported.headers()["content-disposition"].to_str().unwrap(),
         "attachment; filename=\"CH_rex_marshall.md\""
     );
-    let on_disk = std::fs::read_to_string(project(&app).join(text(&created, "path"))).unwrap();
+    let on_disk = std::fs::read_to_string(app.project().join(text(&created, "path"))).unwrap();
     assert_eq!(exported.text().await.unwrap(), on_disk);
     assert_eq!(
         app.post(
@@ -420,7 +399,7 @@ async fn markdown_operations_check_export_and_preview() {
     assert_eq!(preview["entity"]["fields"]["lore"], "x");
     assert_eq!(preview["entity"]["markdown_body"], "# Nia\n");
     assert!(preview["entity"]["validation_errors"].is_array());
-    assert!(!project(&app).join("Characters/nia_vale").exists());
+    assert!(!app.project().join("Characters/nia_vale").exists());
     let existing = json_of(
         app.post(
             "/api/import/preview",

@@ -10,31 +10,6 @@ use studiobrain_auth::models::Role;
 use studiobrain_kernel::TenantId;
 use studiobrain_tests::{Backend, TestApp, text};
 
-/// The desktop project folder of a test app (the local tenant's).
-fn project(app: &TestApp) -> std::path::PathBuf {
-    app.data_dir.path().join("projects/sample")
-}
-
-/// A member of the local studio with `role`; returns their access token.
-async fn member(app: &TestApp, email: &str, role: Role) -> String {
-    app.state
-        .auth
-        .create_member_with_password(&TenantId::local(), email, "member password", role)
-        .await
-        .unwrap();
-    let login: Value = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": email, "password": "member password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    text(&login, "access_token").to_owned()
-}
-
 async fn bin(app: &TestApp, token: &str) -> Vec<Value> {
     let response = app.get("/api/recycle-bin/entity", Some(token)).await;
     assert_eq!(response.status(), 200);
@@ -91,7 +66,7 @@ async fn purge(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
 
 /// Names in `.studiobrain/trash/character/` starting with `<id>-`.
 fn trash_entries(app: &TestApp, id: &str) -> Vec<String> {
-    let dir = project(app).join(".studiobrain/trash/character");
+    let dir = app.project().join(".studiobrain/trash/character");
     let mut found: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -107,13 +82,17 @@ fn trash_entries(app: &TestApp, id: &str) -> Vec<String> {
 
 async fn delete_restore_and_purge(backend: Backend) {
     let app = TestApp::spawn(backend).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
-    let admin = member(&app, "admin@studio.example", Role::Admin).await;
-    let viewer = member(&app, "viewer@studio.example", Role::Viewer).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
+    let admin = app.local_member("admin@studio.example", Role::Admin).await;
+    let viewer = app
+        .local_member("viewer@studio.example", Role::Viewer)
+        .await;
     assert!(bin(&app, &editor).await.is_empty(), "the bin starts empty");
 
     let created = create(&app, &editor, "Rex Marshall").await;
-    let path = project(&app).join(text(&created, "path"));
+    let path = app.project().join(text(&created, "path"));
     let folder = path.parent().unwrap().to_path_buf();
     std::fs::write(folder.join("images/portrait.png"), b"png").unwrap();
     let original = std::fs::read(&path).unwrap();
@@ -140,7 +119,7 @@ async fn delete_restore_and_purge(backend: Backend) {
         trash_path.starts_with(".studiobrain/trash/character/rex_marshall-"),
         "{trash_path}"
     );
-    assert!(project(&app).join(trash_path).is_dir());
+    assert!(app.project().join(trash_path).is_dir());
 
     assert_eq!(
         restore(&app, &viewer, "rex_marshall").await.status(),
@@ -250,9 +229,11 @@ async fn delete_restore_and_purge_in_memory() {
 #[tokio::test]
 async fn a_legacy_flat_file_goes_back_where_it_was() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
-    let admin = member(&app, "admin@studio.example", Role::Admin).await;
-    let flat = project(&app).join("Characters/CH_flat_one.md");
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
+    let admin = app.local_member("admin@studio.example", Role::Admin).await;
+    let flat = app.project().join("Characters/CH_flat_one.md");
     let content =
         "---\nid: flat_one\nname: Flat One  # legacy layout\nstatus: draft\n---\n# Flat\n";
     std::fs::write(&flat, content).unwrap();
@@ -266,7 +247,7 @@ async fn a_legacy_flat_file_goes_back_where_it_was() {
     let entries = trash_entries(&app, "flat_one");
     assert_eq!(entries.len(), 1);
     assert!(
-        project(&app)
+        app.project()
             .join(".studiobrain/trash/character")
             .join(&entries[0])
             .is_file(),
@@ -290,13 +271,16 @@ async fn a_legacy_flat_file_goes_back_where_it_was() {
 #[tokio::test]
 async fn the_files_alone_are_enough_to_restore() {
     let app = TestApp::spawn(Backend::Memory).await.unwrap();
-    let editor = member(&app, "editor@studio.example", Role::Editor).await;
+    let editor = app
+        .local_member("editor@studio.example", Role::Editor)
+        .await;
     let created = create(&app, &editor, "Mira Holt").await;
     delete(&app, &editor, "mira_holt").await;
     // A copy put in the trash by hand (e.g. from another machine) has no
     // index row; the bin still lists and restores it.
-    let folder =
-        project(&app).join(".studiobrain/trash/character/ann_hand-20260101T000000.000000Z");
+    let folder = app
+        .project()
+        .join(".studiobrain/trash/character/ann_hand-20260101T000000.000000Z");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(
         folder.join("CH_ann_hand.md"),
@@ -309,10 +293,10 @@ async fn the_files_alone_are_enough_to_restore() {
     let restored = restore(&app, &editor, "ann_hand").await;
     assert_eq!(restored.status(), 200);
     assert!(
-        project(&app)
+        app.project()
             .join("Characters/ann_hand/CH_ann_hand.md")
             .is_file()
     );
     assert_eq!(restore(&app, &editor, "mira_holt").await.status(), 200);
-    assert!(project(&app).join(text(&created, "path")).is_file());
+    assert!(app.project().join(text(&created, "path")).is_file());
 }
