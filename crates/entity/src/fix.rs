@@ -17,10 +17,10 @@
 //! [`Frontmatter::set`]: studiobrain_markdown::Frontmatter::set
 
 use crate::diff::{CONTEXT_LINES, unified_diff};
-use crate::entity::{content_hash, text_field};
+use crate::entity::text_field;
 use crate::error::{EntityError, EntityResult};
 use crate::ids::EntityId;
-use crate::service::{EntityService, EntityView, entity_from_file, not_found};
+use crate::service::{EntityService, EntityView, not_found};
 use crate::template::Template;
 use crate::validate::is_empty;
 use chrono::NaiveDate;
@@ -258,49 +258,19 @@ impl EntityService {
     ) -> EntityResult<FixOutcome> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
-        let vault = self.vault(tenant)?;
         let write = if apply {
             Some(self.write_lock().await)
         } else {
             None
         };
-        let current = self
-            .index()
-            .get(tenant, &template.entity_type, &id)
-            .await?
-            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
-        let bytes = vault
-            .read(&current.path)
-            .await?
-            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
-        let found = content_hash(&bytes);
-        if let Some(expected) = if_match
-            && expected.trim_matches('"') != found
-        {
-            return Err(EntityError::Stale {
-                expected: expected.to_owned(),
-                found,
-            });
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
+        let (current, text) = self.read_current(tenant, &template, &id, if_match).await?;
         let (fixes, fixed) = fix_text(&template, Some(&id), &text)?;
         let label = |side: &str| format!("{side}/{}", current.path);
         let diff = unified_diff(&text, &fixed, &label("a"), &label("b"), CONTEXT_LINES);
         let applied = apply && fixed != text;
         if applied {
-            vault.write(&current.path, fixed.as_bytes()).await?;
-            let entity = entity_from_file(
-                &template,
-                &id,
-                &current.path,
-                fixed.as_bytes(),
-                current.revision + 1,
-                current.created_at,
-                self.now(),
-            )?;
-            self.index().upsert(tenant, &entity).await?;
-            self.changed();
+            self.store_revision(tenant, &template, &current, &fixed)
+                .await?;
         }
         drop(write);
         let entity = if apply {

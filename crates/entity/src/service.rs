@@ -543,17 +543,45 @@ impl EntityService {
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
-        let vault = self.vault(tenant)?;
         let _write = self.writes.lock().await;
+        let (current, text) = self.read_current(tenant, &template, &id, if_match).await?;
+        let mut document = studiobrain_markdown::parse(&text)
+            .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
+        apply(&mut document, changes)?;
+        let rendered = studiobrain_markdown::render(&document);
+        if rendered == text {
+            return self.view(tenant, &template, current).await;
+        }
+        let entity = self
+            .store_revision(tenant, &template, &current, &rendered)
+            .await?;
+        self.view(tenant, &template, entity).await
+    }
+
+    /// The indexed entity and its file's text, refusing a stale `if_match`.
+    /// Callers hold the write lock.
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`], [`EntityError::Stale`], or
+    /// [`EntityError::Invalid`] for a file that is not UTF-8.
+    pub(crate) async fn read_current(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        id: &EntityId,
+        if_match: Option<&str>,
+    ) -> EntityResult<(Entity, String)> {
+        let missing = || not_found(template.entity_type.as_str(), id.as_str());
         let current = self
             .index
-            .get(tenant, &template.entity_type, &id)
+            .get(tenant, &template.entity_type, id)
             .await?
-            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
-        let bytes = vault
+            .ok_or_else(missing)?;
+        let bytes = self
+            .vault(tenant)?
             .read(&current.path)
             .await?
-            .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+            .ok_or_else(missing)?;
         let found = content_hash(&bytes);
         if let Some(expected) = if_match
             && expected.trim_matches('"') != found
@@ -565,26 +593,36 @@ impl EntityService {
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
-        let mut document = studiobrain_markdown::parse(&text)
-            .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
-        apply(&mut document, changes)?;
-        let rendered = studiobrain_markdown::render(&document);
-        if rendered == text {
-            return self.view(tenant, &template, current).await;
-        }
-        vault.write(&current.path, rendered.as_bytes()).await?;
+        Ok((current, text))
+    }
+
+    /// Writes the next revision of `current` (file first, then the index)
+    /// and forgets cached reads. Callers hold the write lock.
+    ///
+    /// # Errors
+    /// The write or the index fails.
+    pub(crate) async fn store_revision(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        current: &Entity,
+        text: &str,
+    ) -> EntityResult<Entity> {
+        self.vault(tenant)?
+            .write(&current.path, text.as_bytes())
+            .await?;
         let entity = entity_from_file(
-            &template,
-            &id,
+            template,
+            &current.id,
             &current.path,
-            rendered.as_bytes(),
+            text.as_bytes(),
             current.revision + 1,
             current.created_at,
             self.clock.now(),
         )?;
         self.index.upsert(tenant, &entity).await?;
         self.forget_validations();
-        self.view(tenant, &template, entity).await
+        Ok(entity)
     }
 
     /// Moves the entity's folder to `.studiobrain/trash/` and marks its row
