@@ -26,28 +26,12 @@ async fn create_read_update_delete_through_the_files() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     // In desktop mode the registered owner gets a studio of their own; the
     // local owner's studio is the sample project.
-    let local = studiobrain_kernel::TenantId::local();
-    app.state
-        .auth
-        .create_member_with_password(
-            &local,
+    let token = app
+        .local_member(
             "writer@studio.example",
-            "writer password",
             studiobrain_auth::models::Role::Editor,
         )
-        .await
-        .unwrap();
-    let login: Value = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": "writer@studio.example", "password": "writer password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = text(&login, "access_token").to_owned();
+        .await;
 
     let created = app
         .post(

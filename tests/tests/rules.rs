@@ -93,28 +93,12 @@ async fn shipped_rules_load_and_forbidden_terms_invalidate() {
 #[tokio::test]
 async fn rule_edits_touch_only_the_rules_key() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let local = studiobrain_kernel::TenantId::local();
-    app.state
-        .auth
-        .create_member_with_password(
-            &local,
+    let token = app
+        .local_member(
             "keeper@studio.example",
-            "keeper password",
             studiobrain_auth::models::Role::Admin,
         )
-        .await
-        .unwrap();
-    let login: Value = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": "keeper@studio.example", "password": "keeper password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = text(&login, "access_token").to_owned();
+        .await;
     let file = app
         .data_dir
         .path()
@@ -211,4 +195,29 @@ async fn rule_edits_touch_only_the_rules_key() {
         .await;
     assert_eq!(broken.status(), 400, "unparsable rules are refused");
     assert_eq!(app.get("/api/rules/spaceship", None).await.status(), 404);
+
+    // A broken settings file is reported, and checking goes on with defaults.
+    std::fs::write(app.project().join("_Rules/settings.json"), "[not an object").unwrap();
+    assert_eq!(
+        app.post("/api/rules/reload", Some(&token), json!({}))
+            .await
+            .status(),
+        200
+    );
+    let listed: Value = app
+        .get("/api/rules", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed["problems"].to_string().contains("settings.json"),
+        "{listed}"
+    );
+    assert_eq!(
+        app.get("/api/entity/character/maren_osk", Some(&token))
+            .await
+            .status(),
+        200
+    );
 }

@@ -286,6 +286,7 @@ impl Application {
             }
         }
 
+        let api = openapi();
         let state = AppState {
             auth,
             entities,
@@ -294,11 +295,11 @@ impl Application {
                 settings.auth.attempts_per_minute,
                 Duration::from_secs(60),
             )),
-            routes: Arc::new(RouteTable::from_openapi(&openapi())),
+            routes: Arc::new(RouteTable::from_openapi(&api)),
             settings: Arc::new(settings),
             started_at: Instant::now(),
         };
-        let server = Self::serve(listener, state.clone())?;
+        let server = Self::serve(listener, state.clone(), api)?;
         Ok(Self {
             port,
             server,
@@ -306,10 +307,13 @@ impl Application {
         })
     }
 
-    fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    fn serve(
+        listener: TcpListener,
+        state: AppState,
+        api: utoipa::openapi::OpenApi,
+    ) -> anyhow::Result<Server> {
         let shutdown = state.settings.server.shutdown_timeout_secs;
         let data = web::Data::new(state);
-        let api = openapi();
         let server = HttpServer::new(move || {
             let settings = &data.settings.server;
             let cors = settings

@@ -40,7 +40,21 @@ impl EntityService {
                 }
             }
         }
-        let book = Arc::new(RuleBook::load(sources));
+        let mut book = RuleBook::load(sources);
+        book.settings = match vault.read(SETTINGS_PATH).await? {
+            None => default_settings(),
+            Some(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(Value::Object(map)) => map,
+                // A broken settings file must not break every read: report it
+                // and check with the defaults.
+                _ => {
+                    book.problems
+                        .push(format!("{SETTINGS_PATH}: not a JSON object"));
+                    default_settings()
+                }
+            },
+        };
+        let book = Arc::new(book);
         for problem in &book.problems {
             tracing::warn!(tenant = %tenant, %problem, "rule file not loaded");
         }
@@ -49,27 +63,19 @@ impl EntityService {
         Ok(book)
     }
 
-    /// The rule-checking settings (`enabled`, `disabled_rules`, ...).
+    /// The rule-checking settings (`enabled`, `disabled_rules`, ...), read
+    /// with the rule files and cached with them.
     ///
     /// # Errors
-    /// The vault cannot be read or the file is not a JSON object.
+    /// The vault cannot be read.
     pub async fn rule_settings(&self, tenant: &TenantId) -> EntityResult<Map<String, Value>> {
-        let vault = self.vault(tenant)?;
-        let Some(bytes) = vault.read(SETTINGS_PATH).await? else {
-            return Ok(default_settings());
-        };
-        match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(EntityError::Invalid(format!(
-                "{SETTINGS_PATH} is not a JSON object"
-            ))),
-        }
+        Ok(self.rule_book(tenant).await?.settings.clone())
     }
 
     /// Merges `changes` into the settings and stores them.
     ///
     /// # Errors
-    /// [`EntityError::Rejected`]-style 400 for wrongly typed known keys.
+    /// [`EntityError::Invalid`] (400) for wrongly typed known keys.
     pub async fn update_rule_settings(
         &self,
         tenant: &TenantId,
@@ -90,9 +96,11 @@ impl EntityService {
         settings.extend(changes);
         let bytes =
             serde_json::to_vec_pretty(&settings).map_err(|e| EntityError::Unexpected(e.into()))?;
-        let _write = self.write_lock().await;
-        self.vault(tenant)?.write(SETTINGS_PATH, &bytes).await?;
-        self.changed();
+        {
+            let _write = self.write_lock().await;
+            self.vault(tenant)?.write(SETTINGS_PATH, &bytes).await?;
+        }
+        self.reload_rules(tenant).await?;
         Ok(settings)
     }
 }
@@ -107,7 +115,8 @@ impl EntityService {
         fields: &Map<String, Value>,
         body: &str,
     ) -> EntityResult<Vec<ValidationIssue>> {
-        let settings = self.rule_settings(tenant).await?;
+        let book = self.rule_book(tenant).await?;
+        let settings = &book.settings;
         if !settings
             .get("enabled")
             .and_then(Value::as_bool)
@@ -120,7 +129,6 @@ impl EntityService {
             .and_then(Value::as_array)
             .map(|ids| ids.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let book = self.rule_book(tenant).await?;
         Ok(book
             .check(template.entity_type.as_str(), fields, body)
             .into_iter()

@@ -298,6 +298,8 @@ pub struct RuleBook {
     pub files: Vec<RuleFile>,
     /// Files that could not be loaded, with the reason.
     pub problems: Vec<String>,
+    /// Rule-checking settings of the project (`enabled`, `disabled_rules`).
+    pub settings: Map<String, Value>,
 }
 
 impl RuleBook {
