@@ -8,6 +8,7 @@ mod m20261126_000001_create_identity;
 mod m20261126_000002_secure_identity;
 mod m20261127_000003_create_provider_connections;
 mod m20261127_000004_create_entities;
+mod m20261127_000005_live_sync;
 mod rls;
 
 /// Every migration of StudioBrain, oldest first.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_secure_identity::Migration),
             Box::new(m20261127_000003_create_provider_connections::Migration),
             Box::new(m20261127_000004_create_entities::Migration),
+            Box::new(m20261127_000005_live_sync::Migration),
         ]
     }
 }

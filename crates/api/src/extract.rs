@@ -28,6 +28,13 @@ const SELF_SERVICE: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
 
+impl Auth {
+    /// The caller as the author of a change (events and activity).
+    pub fn actor(&self) -> studiobrain_kernel::Actor {
+        studiobrain_kernel::Actor::User(self.0.user_id.clone())
+    }
+}
+
 /// Where the credential came from.
 enum Presented {
     Bearer(String),

@@ -609,6 +609,18 @@ mod tests {
 
     #[async_trait]
     impl EntityIndex for NoIndex {
+        async fn remove_all(&self, _: &TenantId, _: &[(EntityType, EntityId)]) -> EntityResult<()> {
+            Ok(())
+        }
+        async fn files(&self, _: &TenantId) -> EntityResult<Vec<crate::ports::IndexedFile>> {
+            Ok(Vec::new())
+        }
+        async fn status_counts(
+            &self,
+            _: &TenantId,
+        ) -> EntityResult<Vec<crate::ports::StatusCount>> {
+            Ok(Vec::new())
+        }
         async fn upsert(&self, _: &TenantId, _: &Entity) -> EntityResult<()> {
             Ok(())
         }

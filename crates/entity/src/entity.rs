@@ -33,6 +33,9 @@ pub struct Entity {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Why the file could not be parsed, when it could not: the entity is
+    /// kept (invalid, with its raw text as the body) rather than dropped.
+    pub parse_error: Option<String>,
 }
 
 impl Entity {

@@ -25,7 +25,7 @@ use crate::template::Template;
 use crate::validate::is_empty;
 use chrono::NaiveDate;
 use serde_json::Value;
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{Actor, TenantId};
 use studiobrain_markdown::Document;
 
 /// One change made by a fix.
@@ -255,6 +255,7 @@ impl EntityService {
         id: &str,
         apply: bool,
         if_match: Option<&str>,
+        actor: &Actor,
     ) -> EntityResult<FixOutcome> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
@@ -269,7 +270,7 @@ impl EntityService {
         let diff = unified_diff(&text, &fixed, &label("a"), &label("b"), CONTEXT_LINES);
         let applied = apply && fixed != text;
         if applied {
-            self.store_revision(tenant, &template, &current, &fixed)
+            self.store_revision(tenant, &template, &current, &fixed, actor)
                 .await?;
         }
         drop(write);

@@ -16,7 +16,7 @@ use crate::service::{EntityService, EntityView, entity_from_file, not_found};
 use crate::template::Template;
 use crate::validate::{Severity, ValidationIssue};
 use serde_json::{Map, Value};
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{Actor, EntityAction, TenantId};
 use studiobrain_markdown::{Document, ParseError};
 
 /// What checking raw frontmatter found.
@@ -138,6 +138,7 @@ impl EntityService {
         entity_type: &str,
         content: &str,
         entity_id: Option<&str>,
+        actor: &Actor,
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let (id, rendered) = prepare(&template, content, entity_id)?;
@@ -168,6 +169,7 @@ impl EntityService {
         }
         self.index().upsert(tenant, &entity).await?;
         self.changed();
+        self.announce(tenant, EntityAction::Created, &entity, None, actor);
         drop(write);
         self.get(tenant, entity_type, id.as_str()).await
     }

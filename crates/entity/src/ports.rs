@@ -94,6 +94,35 @@ pub struct DeletedEntity {
     pub deleted_at: DateTime<Utc>,
 }
 
+/// What the index knows of one live entity's file: enough to tell whether
+/// the file changed, moved or disappeared without loading the entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedFile {
+    /// Type.
+    pub entity_type: EntityType,
+    /// Id.
+    pub id: EntityId,
+    /// Path of the file, relative to the project root.
+    pub path: String,
+    /// SHA-256 of the file bytes (hex).
+    pub content_hash: String,
+    /// Current revision.
+    pub revision: i64,
+    /// First indexed.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Entities per type and status (live ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    /// Type.
+    pub entity_type: EntityType,
+    /// Status.
+    pub status: String,
+    /// How many.
+    pub count: u64,
+}
+
 /// The database mirror of the files of every tenant.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -108,6 +137,17 @@ pub trait EntityIndex: Send + Sync {
         }
         Ok(())
     }
+    /// Removes the live rows of `keys` (their files are gone), in one
+    /// transaction; keys without a live row are skipped. All or nothing.
+    async fn remove_all(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<()>;
+    /// The file fingerprint of every live entity of `tenant`, by type and id.
+    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>>;
+    /// Live entities per type and status, by type then status.
+    async fn status_counts(&self, tenant: &TenantId) -> EntityResult<Vec<StatusCount>>;
     /// The live (not deleted) entity, if any.
     async fn get(
         &self,

@@ -26,7 +26,7 @@ use crate::service::{EntityService, entity_from_file, id_of, not_found};
 use crate::template::Template;
 use serde_json::Value;
 use std::sync::Arc;
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{Actor, EntityAction, TenantId};
 use studiobrain_markdown::Document;
 
 /// The references rewritten in one entity.
@@ -306,6 +306,7 @@ impl EntityService {
         entity_type: &str,
         old_id: &str,
         new_id: &str,
+        actor: &Actor,
     ) -> EntityResult<RenameReport> {
         let templates = self.templates(tenant).await?;
         let template = templates.require(entity_type)?;
@@ -461,6 +462,13 @@ impl EntityService {
         self.index().purge(tenant, kind, &old).await?;
         self.index().upsert_all(tenant, &rows).await?;
         self.changed();
+        for (n, row) in rows.iter().enumerate() {
+            if n == 0 {
+                self.announce(tenant, EntityAction::Renamed, row, Some(&old), actor);
+            } else {
+                self.announce(tenant, EntityAction::Updated, row, None, actor);
+            }
+        }
         tracing::info!(tenant = %tenant, %kind, %old, %new, references = pending.len(), "entity renamed");
         Ok(RenameReport {
             entity_type: kind.clone(),
@@ -618,6 +626,18 @@ mod tests {
 
     #[async_trait]
     impl EntityIndex for MemoryIndex {
+        async fn remove_all(&self, _: &TenantId, _: &[(EntityType, EntityId)]) -> EntityResult<()> {
+            Ok(())
+        }
+        async fn files(&self, _: &TenantId) -> EntityResult<Vec<crate::ports::IndexedFile>> {
+            Ok(Vec::new())
+        }
+        async fn status_counts(
+            &self,
+            _: &TenantId,
+        ) -> EntityResult<Vec<crate::ports::StatusCount>> {
+            Ok(Vec::new())
+        }
         async fn upsert(&self, _: &TenantId, entity: &Entity) -> EntityResult<()> {
             self.rows().insert(
                 (entity.entity_type.clone(), entity.id.clone()),
@@ -799,7 +819,7 @@ mod tests {
     async fn a_rename_moves_the_entity_and_rewrites_every_reference() {
         let (vault, index, service) = project().await;
         let report = service
-            .rename(&tenant(), "character", "rex", "rex_2")
+            .rename(&tenant(), "character", "rex", "rex_2", &Actor::FileWatcher)
             .await
             .expect("renamed");
         assert_eq!(report.path, "Characters/rex_2/CH_rex_2.md");
@@ -902,7 +922,13 @@ mod tests {
     async fn a_legacy_flat_file_is_renamed_as_a_file() {
         let (vault, _, service) = project().await;
         let report = service
-            .rename(&tenant(), "faction", "guild", "old_guild")
+            .rename(
+                &tenant(),
+                "faction",
+                "guild",
+                "old_guild",
+                &Actor::FileWatcher,
+            )
             .await
             .expect("renamed");
         assert_eq!(report.path, "Factions/FAC_old_guild.md");
@@ -918,21 +944,27 @@ mod tests {
         let before = vault.files().clone();
         let err = |r: EntityResult<RenameReport>| r.expect_err("refused");
         assert!(matches!(
-            err(service.rename(&tenant(), "character", "rex", "ann").await),
+            err(service
+                .rename(&tenant(), "character", "rex", "ann", &Actor::FileWatcher)
+                .await),
             EntityError::AlreadyExists(_)
         ));
         assert!(matches!(
             err(service
-                .rename(&tenant(), "character", "rex", "Bad Id")
+                .rename(&tenant(), "character", "rex", "Bad Id", &Actor::FileWatcher)
                 .await),
             EntityError::Invalid(_)
         ));
         assert!(matches!(
-            err(service.rename(&tenant(), "character", "nobody", "x").await),
+            err(service
+                .rename(&tenant(), "character", "nobody", "x", &Actor::FileWatcher)
+                .await),
             EntityError::NotFound(_)
         ));
         assert!(matches!(
-            err(service.rename(&tenant(), "character", "rex", "rex").await),
+            err(service
+                .rename(&tenant(), "character", "rex", "rex", &Actor::FileWatcher)
+                .await),
             EntityError::Invalid(_)
         ));
         assert_eq!(*vault.files(), before);
@@ -940,7 +972,9 @@ mod tests {
         // The last write fails: everything written before is put back.
         *vault.failing.lock().expect("lock") = Some("Locations/rex/LOC_rex.md".into());
         assert!(matches!(
-            err(service.rename(&tenant(), "character", "rex", "rex_2").await),
+            err(service
+                .rename(&tenant(), "character", "rex", "rex_2", &Actor::FileWatcher)
+                .await),
             EntityError::Unexpected(_)
         ));
         assert_eq!(*vault.files(), before);
@@ -959,7 +993,9 @@ mod tests {
 
         // The renamed file's own write fails.
         *vault.failing.lock().expect("lock") = Some("Characters/rex_2/CH_rex_2.md".into());
-        err(service.rename(&tenant(), "character", "rex", "rex_2").await);
+        err(service
+            .rename(&tenant(), "character", "rex", "rex_2", &Actor::FileWatcher)
+            .await);
         assert_eq!(*vault.files(), before);
     }
 }

@@ -17,7 +17,10 @@ use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use studiobrain_kernel::{Clock, SystemClock, TenantId};
+use studiobrain_kernel::{
+    Actor, Clock, EntityAction, EntityChange, Event, EventBus, EventKind, NoEvents, SystemClock,
+    TenantId,
+};
 use studiobrain_markdown::Document;
 
 /// An entity with its validation, as the API serves it.
@@ -64,7 +67,7 @@ pub struct EntityChanges {
 pub struct ReindexReport {
     /// Files indexed.
     pub indexed: u64,
-    /// Files that could not be read, with the reason.
+    /// Files that do not parse (kept as invalid entities), with the reason.
     pub failed: Vec<String>,
 }
 
@@ -105,6 +108,7 @@ pub struct EntityService {
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
     layouts: HashMap<EntityType, Value>,
+    events: Arc<dyn EventBus>,
 }
 
 impl EntityService {
@@ -127,7 +131,43 @@ impl EntityService {
             writes: tokio::sync::Mutex::new(()),
             clock: Arc::new(SystemClock),
             layouts: HashMap::new(),
+            events: Arc::new(NoEvents),
         }
+    }
+
+    /// Sends an `entity_updated` event for every change to `events`
+    /// (without it, changes are announced to nobody).
+    pub fn with_events(mut self, events: Arc<dyn EventBus>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Announces a change of one entity on the event bus.
+    pub fn announce(
+        &self,
+        tenant: &TenantId,
+        action: EntityAction,
+        entity: &Entity,
+        previous_id: Option<&EntityId>,
+        actor: &Actor,
+    ) {
+        self.events.publish(Event {
+            tenant_id: tenant.clone(),
+            at: self.clock.now(),
+            kind: EventKind::EntityUpdated(EntityChange {
+                action,
+                entity_type: entity.entity_type.to_string(),
+                entity_id: entity.id.to_string(),
+                previous_id: previous_id.map(ToString::to_string),
+                revision: entity.revision,
+                changed_by: actor.to_string(),
+            }),
+        });
+    }
+
+    /// The event bus (for the sync use cases, which announce their runs).
+    pub fn events(&self) -> &Arc<dyn EventBus> {
+        &self.events
     }
 
     /// Replaces the clock (tests).
@@ -162,23 +202,28 @@ impl EntityService {
         self.vault(tenant).map(|_| ())
     }
 
-    /// The tenant's project folder (for sibling modules of the service).
-    pub(crate) fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
+    /// The tenant's project folder.
+    ///
+    /// # Errors
+    /// The folder cannot be prepared.
+    pub fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
         self.vaults.vault(tenant)
     }
 
-    /// The index (for sibling modules of the service).
-    pub(crate) fn index(&self) -> &Arc<dyn EntityIndex> {
+    /// The database mirror.
+    pub fn index(&self) -> &Arc<dyn EntityIndex> {
         &self.index
     }
 
-    /// The lock every write holds (for sibling modules of the service).
-    pub(crate) async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    /// The lock every write to the files and the index holds, so that a
+    /// reconcile never sees a file whose row is not written yet.
+    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writes.lock().await
     }
 
-    /// Forgets cached validation after a change (for sibling modules).
-    pub(crate) fn changed(&self) {
+    /// Forgets cached reads and validation after a change made outside the
+    /// service's own write paths (a reconcile).
+    pub fn changed(&self) {
         self.forget_validations();
     }
 
@@ -398,7 +443,15 @@ impl EntityService {
         template: &Template,
         entity: Entity,
     ) -> EntityResult<EntityView> {
-        let issues = self.validation(tenant, template, &entity).await?;
+        let issues = match &entity.parse_error {
+            Some(reason) => Arc::new(vec![ValidationIssue {
+                rule_id: "parse".to_owned(),
+                field: String::new(),
+                message: format!("the file does not parse: {reason}"),
+                severity: Severity::Error,
+            }]),
+            None => self.validation(tenant, template, &entity).await?,
+        };
         let is_valid = !issues.iter().any(|i| i.severity == Severity::Error);
         Ok(EntityView {
             entity,
@@ -479,6 +532,7 @@ impl EntityService {
         tenant: &TenantId,
         entity_type: &str,
         input: NewEntity,
+        actor: &Actor,
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let name = input.name.trim().to_owned();
@@ -523,6 +577,7 @@ impl EntityService {
         let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
         self.index.upsert(tenant, &entity).await?;
         self.forget_validations();
+        self.announce(tenant, EntityAction::Created, &entity, None, actor);
         self.view(tenant, &template, entity).await
     }
 
@@ -540,6 +595,7 @@ impl EntityService {
         id: &str,
         changes: EntityChanges,
         if_match: Option<&str>,
+        actor: &Actor,
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
@@ -553,7 +609,7 @@ impl EntityService {
             return self.view(tenant, &template, current).await;
         }
         let entity = self
-            .store_revision(tenant, &template, &current, &rendered)
+            .store_revision(tenant, &template, &current, &rendered, actor)
             .await?;
         self.view(tenant, &template, entity).await
     }
@@ -596,8 +652,9 @@ impl EntityService {
         Ok((current, text))
     }
 
-    /// Writes the next revision of `current` (file first, then the index)
-    /// and forgets cached reads. Callers hold the write lock.
+    /// Writes the next revision of `current` (file first, then the index),
+    /// forgets cached reads and announces the update. Callers hold the
+    /// write lock.
     ///
     /// # Errors
     /// The write or the index fails.
@@ -607,6 +664,7 @@ impl EntityService {
         template: &Template,
         current: &Entity,
         text: &str,
+        actor: &Actor,
     ) -> EntityResult<Entity> {
         self.vault(tenant)?
             .write(&current.path, text.as_bytes())
@@ -622,6 +680,7 @@ impl EntityService {
         )?;
         self.index.upsert(tenant, &entity).await?;
         self.forget_validations();
+        self.announce(tenant, EntityAction::Updated, &entity, None, actor);
         Ok(entity)
     }
 
@@ -630,7 +689,13 @@ impl EntityService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`].
-    pub async fn delete(&self, tenant: &TenantId, entity_type: &str, id: &str) -> EntityResult<()> {
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> EntityResult<()> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let vault = self.vault(tenant)?;
@@ -656,6 +721,7 @@ impl EntityService {
             .mark_deleted(tenant, &template.entity_type, &id, now)
             .await?;
         self.forget_validations();
+        self.announce(tenant, EntityAction::Deleted, &current, None, actor);
         Ok(())
     }
 
@@ -687,10 +753,11 @@ impl EntityService {
                         Some(existing) => (existing.revision + 1, existing.created_at),
                         None => (1, now),
                     };
-                match entity_from_file(template, &id, &path, &bytes, revision, created_at, now) {
-                    Ok(entity) => batch.push(entity),
-                    Err(err) => report.failed.push(format!("{path}: {err}")),
+                let entity = mirror_file(template, &id, &path, &bytes, revision, created_at, now);
+                if let Some(reason) = &entity.parse_error {
+                    report.failed.push(format!("{path}: {reason}"));
                 }
+                batch.push(entity);
             }
             // One transaction per chunk: a cold scan is bound by commits.
             for chunk in batch.chunks(REINDEX_BATCH) {
@@ -718,7 +785,7 @@ pub(crate) fn rejected(field: &str, message: &str) -> EntityError {
 }
 
 /// The id of the entity file at `path`, for either layout.
-pub(crate) fn id_of(template: &Template, path: &str) -> Option<EntityId> {
+pub fn id_of(template: &Template, path: &str) -> Option<EntityId> {
     let rest = path.strip_prefix(&format!("{}/", template.folder_name))?;
     let file = match rest.split_once('/') {
         Some((dir, file)) if !file.contains('/') => file
@@ -798,6 +865,36 @@ pub(crate) fn apply(document: &mut Document, changes: EntityChanges) -> EntityRe
     Ok(())
 }
 
+/// The index row of an entity file, also when the file does not parse: then
+/// the row keeps the raw text as its body, the id as its name, and the
+/// reason in `parse_error` (the entity is shown invalid, never dropped).
+pub fn mirror_file(
+    template: &Template,
+    id: &EntityId,
+    path: &str,
+    bytes: &[u8],
+    revision: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+) -> Entity {
+    entity_from_file(template, id, path, bytes, revision, created_at, updated_at).unwrap_or_else(
+        |err| Entity {
+            entity_type: template.entity_type.clone(),
+            id: id.clone(),
+            name: id.to_string(),
+            status: String::new(),
+            fields: Map::new(),
+            body: String::from_utf8_lossy(bytes).into_owned(),
+            path: path.to_owned(),
+            content_hash: content_hash(bytes),
+            revision,
+            created_at,
+            updated_at,
+            parse_error: Some(err.to_string()),
+        },
+    )
+}
+
 /// Builds the index row of an entity file.
 pub(crate) fn entity_from_file(
     template: &Template,
@@ -825,6 +922,7 @@ pub(crate) fn entity_from_file(
         revision,
         created_at,
         updated_at,
+        parse_error: None,
     })
 }
 

@@ -21,7 +21,7 @@ use crate::ports::{DeletedEntity, Vault};
 use crate::service::{EntityService, EntityView, entity_from_file};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{Actor, EntityAction, TenantId};
 
 /// The folder holding every deleted entity, one subfolder per type.
 pub const TRASH_DIR: &str = ".studiobrain/trash";
@@ -219,6 +219,7 @@ impl EntityService {
         tenant: &TenantId,
         entity_type: &str,
         id: &str,
+        actor: &Actor,
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let (kind, id) = parse_key(entity_type, id)?;
@@ -269,6 +270,7 @@ impl EntityService {
         vault.rename(&copy.path, &destination).await?;
         self.index().upsert(tenant, &entity).await?;
         self.changed();
+        self.announce(tenant, EntityAction::Created, &entity, None, actor);
         drop(write);
         self.get(tenant, entity_type, id.as_str()).await
     }

@@ -7,7 +7,9 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
-use studiobrain_entity::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::ports::{
+    DeletedEntity, EntityIndex, EntityPage, EntityQuery, IndexedFile, SortOrder, StatusCount,
+};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -84,6 +86,56 @@ impl EntityIndex for MemoryEntityIndex {
         );
         self.rows().insert(key, (entity.clone(), None));
         Ok(())
+    }
+
+    async fn remove_all(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<()> {
+        let mut rows = self.rows();
+        for (entity_type, id) in keys {
+            let key = (tenant.clone(), entity_type.clone(), id.clone());
+            if matches!(rows.get(&key), Some((_, None))) {
+                rows.remove(&key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>> {
+        Ok(self
+            .rows()
+            .iter()
+            .filter(|((t, _, _), (_, deleted))| t == tenant && deleted.is_none())
+            .map(|(_, (entity, _))| IndexedFile {
+                entity_type: entity.entity_type.clone(),
+                id: entity.id.clone(),
+                path: entity.path.clone(),
+                content_hash: entity.content_hash.clone(),
+                revision: entity.revision,
+                created_at: entity.created_at,
+            })
+            .collect())
+    }
+
+    async fn status_counts(&self, tenant: &TenantId) -> EntityResult<Vec<StatusCount>> {
+        let mut counts: BTreeMap<(EntityType, String), u64> = BTreeMap::new();
+        for ((t, _, _), (entity, deleted)) in self.rows().iter() {
+            if t == tenant && deleted.is_none() {
+                *counts
+                    .entry((entity.entity_type.clone(), entity.status.clone()))
+                    .or_default() += 1;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((entity_type, status), count)| StatusCount {
+                entity_type,
+                status,
+                count,
+            })
+            .collect())
     }
 
     async fn get(
@@ -216,6 +268,7 @@ mod tests {
             revision: 1,
             created_at: at(0),
             updated_at: at(0),
+            parse_error: None,
         }
     }
 

@@ -17,7 +17,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
-use studiobrain_entity::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, SortOrder};
+use studiobrain_entity::ports::{
+    DeletedEntity, EntityIndex, EntityPage, EntityQuery, IndexedFile, SortOrder, StatusCount,
+};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -37,6 +39,7 @@ fn entity_row(tenant: &TenantId, entity: &Entity) -> indexed_entity::Model {
         created_at: entity.created_at,
         updated_at: entity.updated_at,
         deleted_at: None,
+        parse_error: entity.parse_error.clone(),
     }
 }
 
@@ -66,6 +69,7 @@ fn entity_from(row: indexed_entity::Model) -> EntityResult<Entity> {
         revision: row.revision,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        parse_error: row.parse_error,
     })
 }
 
@@ -179,6 +183,90 @@ impl EntityIndex for SqlStore {
                 .map_err(DbFailure)?;
         }
         commit(txn, ()).await
+    }
+
+    async fn remove_all(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<()> {
+        let txn = self.begin(Scope::Tenant(tenant)).await?;
+        for (entity_type, id) in keys {
+            indexed_entity::Entity::delete_many()
+                .filter(live_entity(tenant, entity_type, id))
+                .exec(&txn)
+                .await
+                .map_err(DbFailure)?;
+        }
+        commit(txn, ()).await
+    }
+
+    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = indexed_entity::Entity::find()
+            .select_only()
+            .columns([
+                Column::EntityType,
+                Column::EntityId,
+                Column::Path,
+                Column::ContentHash,
+                Column::Revision,
+                Column::CreatedAt,
+            ])
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(Column::DeletedAt.is_null())
+            .order_by_asc(Column::EntityType)
+            .order_by_asc(Column::EntityId)
+            .into_tuple::<(String, String, String, String, i64, DateTime<Utc>)>()
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let files = rows
+            .into_iter()
+            .map(
+                |(entity_type, id, path, content_hash, revision, created_at)| {
+                    Ok(IndexedFile {
+                        entity_type: EntityType::parse(&entity_type).map_err(corrupt)?,
+                        id: EntityId::parse(&id).map_err(corrupt)?,
+                        path,
+                        content_hash,
+                        revision,
+                        created_at,
+                    })
+                },
+            )
+            .collect::<EntityResult<_>>()?;
+        commit(txn, files).await
+    }
+
+    async fn status_counts(&self, tenant: &TenantId) -> EntityResult<Vec<StatusCount>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = indexed_entity::Entity::find()
+            .select_only()
+            .column(Column::EntityType)
+            .column(Column::Status)
+            .column_as(Column::EntityId.count(), "count")
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(Column::DeletedAt.is_null())
+            .group_by(Column::EntityType)
+            .group_by(Column::Status)
+            .order_by_asc(Column::EntityType)
+            .order_by_asc(Column::Status)
+            .into_tuple::<(String, String, i64)>()
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let counts = rows
+            .into_iter()
+            .map(|(entity_type, status, count)| {
+                Ok(StatusCount {
+                    entity_type: EntityType::parse(&entity_type).map_err(corrupt)?,
+                    status,
+                    count: u64::try_from(count).unwrap_or_default(),
+                })
+            })
+            .collect::<EntityResult<_>>()?;
+        commit(txn, counts).await
     }
 
     async fn get(

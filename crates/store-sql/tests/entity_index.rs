@@ -64,6 +64,7 @@ fn character(raw_id: &str, name: &str, status: &str, extra: Value, updated: u32)
         revision: 1,
         created_at: at(0),
         updated_at: at(updated),
+        parse_error: None,
     }
 }
 
@@ -423,6 +424,75 @@ async fn recycle_bin_lists_and_purges_deleted_rows(store: &SqlStore) {
     );
 }
 
+async fn fingerprints_counts_and_removal(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let other = new_tenant(store).await;
+    let rex = character("rex", "Rex", "active", json!({}), 1);
+    let mira = character("mira", "Mira", "active", json!({}), 2);
+    let mut broken = character("ann", "ann", "", json!({}), 3);
+    broken.fields.clear();
+    broken.parse_error = Some("line 2: mapping values are not allowed".into());
+    upsert_all(store, &t, &[rex.clone(), mira.clone(), broken.clone()]).await;
+    upsert_all(
+        store,
+        &other,
+        &[character("zed", "Zed", "draft", json!({}), 1)],
+    )
+    .await;
+
+    let stored = store
+        .get(&t, &broken.entity_type, &broken.id)
+        .await
+        .expect("get");
+    assert_eq!(stored, Some(broken.clone()), "the parse error round-trips");
+
+    let files = store.files(&t).await.expect("files");
+    let ids: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["ann", "mira", "rex"],
+        "this tenant's rows, by type and id"
+    );
+    assert_eq!(files[2].content_hash, rex.content_hash);
+    assert_eq!(files[2].path, rex.path);
+
+    let counts = store.status_counts(&t).await.expect("counts");
+    let counts: Vec<(&str, u64)> = counts
+        .iter()
+        .map(|c| (c.status.as_str(), c.count))
+        .collect();
+    assert_eq!(counts, [("", 1), ("active", 2)]);
+
+    store
+        .mark_deleted(&t, &mira.entity_type, &mira.id, at(9))
+        .await
+        .expect("delete");
+    store
+        .remove_all(
+            &t,
+            &[
+                (rex.entity_type.clone(), rex.id.clone()),
+                (mira.entity_type.clone(), mira.id.clone()),
+            ],
+        )
+        .await
+        .expect("remove");
+    assert_eq!(
+        store.get(&t, &rex.entity_type, &rex.id).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        store.list_deleted(&t).await.expect("bin").len(),
+        1,
+        "a deleted row is not a live row: removal leaves the recycle bin alone"
+    );
+    assert_eq!(
+        store.files(&other).await.expect("files").len(),
+        1,
+        "other tenant untouched"
+    );
+}
+
 /// Declares each scenario as a test on SQLite and one on PostgreSQL.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
@@ -458,6 +528,7 @@ on_both_backends!(
     list_sorts_and_pages,
     tenants_are_isolated,
     recycle_bin_lists_and_purges_deleted_rows,
+    fingerprints_counts_and_removal,
 );
 
 #[tokio::test]

@@ -324,6 +324,7 @@ pub async fn create_entity(
                 fields: body.fields,
                 markdown_body: body.markdown_body,
             },
+            &auth.actor(),
         )
         .await?;
     Ok(with_etag(StatusCode::CREATED, view.into()))
@@ -363,6 +364,7 @@ pub async fn update_entity(
             &id,
             changes,
             if_match.as_deref(),
+            &auth.actor(),
         )
         .await?;
     Ok(with_etag(StatusCode::OK, view.into()))
@@ -391,7 +393,7 @@ pub async fn delete_entity(
     let (entity_type, id) = path.into_inner();
     state
         .entities
-        .delete(&auth.0.tenant_id, &entity_type, &id)
+        .delete(&auth.0.tenant_id, &entity_type, &id, &auth.actor())
         .await?;
     Ok(web::Json(DeletedOut {
         message: "moved to the recycle bin".into(),

@@ -260,6 +260,7 @@ pub async fn import_entity(
             &path,
             &body.content,
             body.entity_id.as_deref(),
+            &auth.actor(),
         )
         .await?;
     let out = EntityOut::from(view);

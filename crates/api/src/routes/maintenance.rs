@@ -101,6 +101,7 @@ pub async fn rename_entity(
             &body.entity_type,
             &body.old_id,
             &body.new_id,
+            &auth.actor(),
         )
         .await?;
     Ok(web::Json(report.into()))
@@ -204,7 +205,14 @@ pub async fn fix_validation(
                 .and_then(|v| v.to_str().ok());
             state
                 .entities
-                .fix_entity(tenant, &body.entity_type, &id, body.apply, if_match)
+                .fix_entity(
+                    tenant,
+                    &body.entity_type,
+                    &id,
+                    body.apply,
+                    if_match,
+                    &auth.actor(),
+                )
                 .await?
         }
         (None, Some(content)) if !body.apply => {

@@ -101,7 +101,7 @@ pub async fn restore_entity(
     let (entity_type, id) = path.into_inner();
     let view = state
         .entities
-        .restore(&auth.0.tenant_id, &entity_type, &id)
+        .restore(&auth.0.tenant_id, &entity_type, &id, &auth.actor())
         .await?;
     Ok(web::Json(view.into()))
 }

@@ -2,8 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `entities`; `fields` is the frontmatter as a JSON object and
-/// `deleted_at` marks an entity in the recycle bin.
+/// A row of `entities`; `fields` is the frontmatter as a JSON object,
+/// `deleted_at` marks an entity in the recycle bin and `parse_error` a file
+/// that does not parse.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "entities")]
 pub struct Model {
@@ -29,6 +30,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub parse_error: Option<String>,
 }
 
 /// No relations are navigated.

@@ -1,0 +1,394 @@
+//! [`Reconciler`]: brings the index in line with the project folder. It
+//! reads the entity files of the types in scope, compares them with the
+//! rows by path and content hash ([`crate::plan`]), and applies creates,
+//! updates, deletes and renames in batched transactions, announcing each
+//! change. It holds the entity service's write lock while it compares and
+//! applies, so a write through the API is never half-seen; the server's own
+//! writes match their rows already and are never echoed.
+
+use crate::plan::{FoundFile, Plan, plan};
+use crate::status::{SyncRun, SyncStatus, Trigger};
+use chrono::Utc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use studiobrain_entity::entity::content_hash;
+use studiobrain_entity::ports::IndexedFile;
+use studiobrain_entity::service::{id_of, mirror_file};
+use studiobrain_entity::{Entity, EntityResult, EntityService, EntityType};
+use studiobrain_kernel::events::SyncSummary;
+use studiobrain_kernel::{Actor, EntityAction, EntityChange, Event, EventKind, TenantId};
+
+/// Rows written per transaction.
+const BATCH: usize = 500;
+
+/// Which part of the folder a reconcile compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every entity type (templates and rules are read again first).
+    All,
+    /// The folders of these types.
+    Types(BTreeSet<EntityType>),
+    /// The folders these changed paths (relative to the project root) fall
+    /// in; a path under `_Templates/` widens it to everything, one under
+    /// `_Rules/` reloads the rules.
+    Paths(Vec<String>),
+}
+
+/// The outcome of one reconcile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Counts and duration.
+    pub summary: SyncSummary,
+    /// Files that could not be read or parsed, with the reason.
+    pub failures: Vec<String>,
+    /// The changes, as announced.
+    pub changes: Vec<(EntityAction, EntityType, String)>,
+}
+
+/// What a reconcile would change, without changing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingChanges {
+    /// `type/id` of files without a row.
+    pub created: Vec<String>,
+    /// `type/id` of files that changed.
+    pub updated: Vec<String>,
+    /// `type/id` of rows whose file is gone.
+    pub deleted: Vec<String>,
+    /// `type/old_id -> type/new_id` of moved files.
+    pub renamed: Vec<String>,
+}
+
+/// Compares folders with the index and applies the difference.
+pub struct Reconciler {
+    entities: Arc<EntityService>,
+    status: Mutex<HashMap<TenantId, SyncStatus>>,
+}
+
+/// What the folder holds for the types in scope.
+struct Scan {
+    found: Vec<FoundFile>,
+    bytes: HashMap<String, Vec<u8>>,
+    failures: Vec<String>,
+    types: BTreeSet<EntityType>,
+}
+
+impl Reconciler {
+    /// A reconciler over the entity service (whose lock, caches and event
+    /// bus it shares).
+    pub fn new(entities: Arc<EntityService>) -> Self {
+        Self {
+            entities,
+            status: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The entity service it reconciles for.
+    pub fn entities(&self) -> &Arc<EntityService> {
+        &self.entities
+    }
+
+    /// Whether a reconcile of `tenant` runs, and how the last one ended.
+    pub fn status(&self, tenant: &TenantId) -> SyncStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn set_running(&self, tenant: &TenantId, running: bool) {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tenant.clone())
+            .or_default()
+            .running = running;
+    }
+
+    /// What a reconcile of `scope` would change now.
+    ///
+    /// # Errors
+    /// The folder or the index cannot be read.
+    pub async fn pending(&self, tenant: &TenantId, scope: Scope) -> EntityResult<PendingChanges> {
+        let scan = self.scan(tenant, &scope).await?;
+        let indexed = self.indexed(tenant, &scan.types).await?;
+        let plan = plan(scan.found, indexed);
+        let name = |t: &EntityType, id: &dyn std::fmt::Display| format!("{t}/{id}");
+        Ok(PendingChanges {
+            created: plan
+                .created
+                .iter()
+                .map(|f| name(&f.entity_type, &f.id))
+                .collect(),
+            updated: plan
+                .updated
+                .iter()
+                .map(|(f, _)| name(&f.entity_type, &f.id))
+                .collect(),
+            deleted: plan
+                .deleted
+                .iter()
+                .map(|r| name(&r.entity_type, &r.id))
+                .collect(),
+            renamed: plan
+                .renamed
+                .iter()
+                .map(|(f, r)| {
+                    format!(
+                        "{} -> {}",
+                        name(&r.entity_type, &r.id),
+                        name(&f.entity_type, &f.id)
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// Compares `scope` of the tenant's folder with the index and applies
+    /// the difference, announcing every change as made by `actor` and the
+    /// run as `sync_completed` (when it was asked for, or changed
+    /// something).
+    ///
+    /// # Errors
+    /// The folder or the index fails as a whole (nothing of the failed
+    /// batch is applied); single unreadable files are reported instead.
+    pub async fn reconcile(
+        &self,
+        tenant: &TenantId,
+        scope: Scope,
+        trigger: Trigger,
+        actor: &Actor,
+    ) -> EntityResult<SyncReport> {
+        let started = Instant::now();
+        let started_at = Utc::now();
+        self.set_running(tenant, true);
+        let result = self.run(tenant, &scope, actor, started).await;
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = status.entry(tenant.clone()).or_default();
+        entry.running = false;
+        entry.last = Some(SyncRun {
+            trigger,
+            started_at,
+            finished_at: Utc::now(),
+            summary: result
+                .as_ref()
+                .map(|r| r.summary.clone())
+                .unwrap_or_default(),
+            failures: result
+                .as_ref()
+                .map(|r| r.failures.clone())
+                .unwrap_or_default(),
+            error: result.as_ref().err().map(ToString::to_string),
+        });
+        drop(status);
+        if let Ok(report) = &result
+            && (trigger != Trigger::Watcher || !report.changes.is_empty())
+        {
+            self.entities.events().publish(Event {
+                tenant_id: tenant.clone(),
+                at: Utc::now(),
+                kind: EventKind::SyncCompleted(report.summary.clone()),
+            });
+        }
+        result
+    }
+
+    async fn run(
+        &self,
+        tenant: &TenantId,
+        scope: &Scope,
+        actor: &Actor,
+        started: Instant,
+    ) -> EntityResult<SyncReport> {
+        let _write = self.entities.write_lock().await;
+        let scan = self.scan(tenant, scope).await?;
+        let indexed = self.indexed(tenant, &scan.types).await?;
+        let scanned = scan.found.len() as u64;
+        let plan = plan(scan.found, indexed);
+        let mut report = SyncReport {
+            failures: scan.failures,
+            ..SyncReport::default()
+        };
+        report.summary.scanned = scanned;
+        if !plan.is_empty() {
+            self.apply(tenant, plan, &scan.bytes, actor, &mut report)
+                .await?;
+        }
+        report.summary.failed = report.failures.len() as u64;
+        report.summary.duration_ms =
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if !report.changes.is_empty() {
+            tracing::info!(tenant = %tenant, created = report.summary.created, updated = report.summary.updated,
+                deleted = report.summary.deleted, renamed = report.summary.renamed, "folder reconciled");
+        }
+        Ok(report)
+    }
+
+    /// The index rows of `types`.
+    async fn indexed(
+        &self,
+        tenant: &TenantId,
+        types: &BTreeSet<EntityType>,
+    ) -> EntityResult<Vec<IndexedFile>> {
+        let mut rows = self.entities.index().files(tenant).await?;
+        rows.retain(|row| types.contains(&row.entity_type));
+        Ok(rows)
+    }
+
+    /// Reads the entity files of the types `scope` covers.
+    async fn scan(&self, tenant: &TenantId, scope: &Scope) -> EntityResult<Scan> {
+        let templates = match scope {
+            Scope::All => {
+                self.entities.reload_rules(tenant).await?;
+                self.entities.reload_templates(tenant).await?
+            }
+            Scope::Paths(paths) if paths.iter().any(|p| p.starts_with("_Templates/")) => {
+                self.entities.reload_templates(tenant).await?
+            }
+            _ => self.entities.templates(tenant).await?,
+        };
+        if let Scope::Paths(paths) = scope
+            && paths.iter().any(|p| p.starts_with("_Rules/"))
+        {
+            self.entities.reload_rules(tenant).await?;
+        }
+        let widened = matches!(scope, Scope::Paths(paths) if paths.iter().any(|p| p.starts_with("_Templates/")));
+        let in_scope = |template: &studiobrain_entity::Template| match scope {
+            Scope::All => true,
+            Scope::Types(types) => types.contains(&template.entity_type),
+            Scope::Paths(_) if widened => true,
+            Scope::Paths(paths) => paths.iter().any(|path| {
+                path == &template.folder_name
+                    || path.starts_with(&format!("{}/", template.folder_name))
+            }),
+        };
+        let vault = self.entities.vault(tenant)?;
+        let mut scan = Scan {
+            found: Vec::new(),
+            bytes: HashMap::new(),
+            failures: Vec::new(),
+            types: BTreeSet::new(),
+        };
+        for template in templates.templates().filter(|t| in_scope(t)) {
+            scan.types.insert(template.entity_type.clone());
+            for path in vault.list(&template.folder_name, ".md").await? {
+                let Some(id) = id_of(template, &path) else {
+                    continue;
+                };
+                match vault.read(&path).await {
+                    Ok(Some(bytes)) => {
+                        scan.found.push(FoundFile {
+                            entity_type: template.entity_type.clone(),
+                            id,
+                            path: path.clone(),
+                            content_hash: content_hash(&bytes),
+                        });
+                        scan.bytes.insert(path, bytes);
+                    }
+                    // Removed between listing and reading: it is gone.
+                    Ok(None) => {}
+                    Err(err) => {
+                        // Unreadable is not deleted: keep its row as it is.
+                        scan.failures.push(format!("{path}: {err}"));
+                        scan.types.remove(&template.entity_type);
+                    }
+                }
+            }
+        }
+        Ok(scan)
+    }
+
+    async fn apply(
+        &self,
+        tenant: &TenantId,
+        plan: Plan,
+        bytes: &HashMap<String, Vec<u8>>,
+        actor: &Actor,
+        report: &mut SyncReport,
+    ) -> EntityResult<()> {
+        let templates = self.entities.templates(tenant).await?;
+        let now = Utc::now();
+        let mut rows: Vec<(EntityAction, Entity, Option<studiobrain_entity::EntityId>)> =
+            Vec::new();
+        let mut mirror = |file: &FoundFile, revision: i64, created_at| -> EntityResult<Entity> {
+            let template = templates.require(file.entity_type.as_str())?;
+            let content = bytes.get(&file.path).map(Vec::as_slice).unwrap_or_default();
+            let entity = mirror_file(
+                &template, &file.id, &file.path, content, revision, created_at, now,
+            );
+            if let Some(reason) = &entity.parse_error {
+                report.failures.push(format!("{}: {reason}", file.path));
+            }
+            Ok(entity)
+        };
+        for file in &plan.created {
+            rows.push((EntityAction::Created, mirror(file, 1, now)?, None));
+        }
+        for (file, row) in &plan.updated {
+            rows.push((
+                EntityAction::Updated,
+                mirror(file, row.revision + 1, row.created_at)?,
+                None,
+            ));
+        }
+        for (file, row) in &plan.renamed {
+            let entity = mirror(file, row.revision + 1, row.created_at)?;
+            rows.push((EntityAction::Renamed, entity, Some(row.id.clone())));
+        }
+        let mut removed: Vec<_> = plan
+            .deleted
+            .iter()
+            .map(|row| (row.entity_type.clone(), row.id.clone()))
+            .collect();
+        removed.extend(
+            plan.renamed
+                .iter()
+                .map(|(_, row)| (row.entity_type.clone(), row.id.clone())),
+        );
+
+        let index = self.entities.index();
+        for chunk in removed.chunks(BATCH) {
+            index.remove_all(tenant, chunk).await?;
+        }
+        let entities: Vec<Entity> = rows.iter().map(|(_, entity, _)| entity.clone()).collect();
+        for chunk in entities.chunks(BATCH) {
+            index.upsert_all(tenant, chunk).await?;
+        }
+        self.entities.changed();
+
+        for (action, entity, previous) in &rows {
+            self.entities
+                .announce(tenant, *action, entity, previous.as_ref(), actor);
+            report
+                .changes
+                .push((*action, entity.entity_type.clone(), entity.id.to_string()));
+        }
+        for row in &plan.deleted {
+            self.entities.events().publish(Event {
+                tenant_id: tenant.clone(),
+                at: now,
+                kind: EventKind::EntityUpdated(EntityChange {
+                    action: EntityAction::Deleted,
+                    entity_type: row.entity_type.to_string(),
+                    entity_id: row.id.to_string(),
+                    previous_id: None,
+                    revision: row.revision,
+                    changed_by: actor.to_string(),
+                }),
+            });
+            report.changes.push((
+                EntityAction::Deleted,
+                row.entity_type.clone(),
+                row.id.to_string(),
+            ));
+        }
+        let summary = &mut report.summary;
+        summary.created = plan.created.len() as u64;
+        summary.updated = plan.updated.len() as u64;
+        summary.deleted = plan.deleted.len() as u64;
+        summary.renamed = plan.renamed.len() as u64;
+        Ok(())
+    }
+}
