@@ -88,7 +88,7 @@ fn entity_status(err: &EntityError) -> StatusCode {
         EntityError::Invalid(_) => StatusCode::BAD_REQUEST,
         EntityError::Forbidden(_) => StatusCode::FORBIDDEN,
         EntityError::NotFound(_) => StatusCode::NOT_FOUND,
-        EntityError::AlreadyExists(_) => StatusCode::CONFLICT,
+        EntityError::AlreadyExists(_) | EntityError::Conflict(_) => StatusCode::CONFLICT,
         EntityError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
         EntityError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         EntityError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,

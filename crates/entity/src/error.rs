@@ -25,6 +25,10 @@ pub enum EntityError {
     /// The id is taken (409).
     #[error("{0}")]
     AlreadyExists(String),
+    /// The request collides with the current state, such as a file changed
+    /// on disk since it was indexed (409).
+    #[error("{0}")]
+    Conflict(String),
     /// `If-Match` named another revision (412).
     #[error("the entity changed since it was read (expected {expected}, found {found})")]
     Stale {

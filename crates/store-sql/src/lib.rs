@@ -8,10 +8,12 @@
 //! context, so forced row-level security confines it even if a query forgot
 //! its tenant filter. Queries filter by tenant as well (defence in depth).
 
+mod activity_log;
 mod context;
 mod entities;
 mod entity_index;
 mod error;
+mod event_bus;
 mod identity;
 
 use anyhow::Context as _;
@@ -21,10 +23,12 @@ use sea_orm::{
 };
 use std::time::Duration;
 use studiobrain_kernel::TenantId;
+
+pub use event_bus::PgEventBus;
 use studiobrain_migration::{Migrator, MigratorTrait};
 
 /// Tables [`SqlStore::count_rows_unfiltered_as_tenant`] accepts.
-const TENANT_TABLES: [&str; 7] = [
+const TENANT_TABLES: [&str; 8] = [
     "memberships",
     "api_keys",
     "invites",
@@ -32,6 +36,7 @@ const TENANT_TABLES: [&str; 7] = [
     "permission_templates",
     "provider_connections",
     "entities",
+    "activity",
 ];
 
 /// A connection pool to the StudioBrain database, SQLite or PostgreSQL.

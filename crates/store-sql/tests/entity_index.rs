@@ -493,6 +493,47 @@ async fn fingerprints_counts_and_removal(store: &SqlStore) {
     );
 }
 
+async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
+    use studiobrain_kernel::{EntityAction, IdGen, UuidV7Gen};
+    use studiobrain_sync::activity::{ActivityEntry, ActivityLog, ActivityQuery};
+    let a = new_tenant(store).await;
+    let b = new_tenant(store).await;
+    let entry = |tenant: &TenantId, id: &str, action: EntityAction, by: &str| ActivityEntry {
+        id: UuidV7Gen.new_id(),
+        tenant_id: tenant.clone(),
+        at: at(1),
+        action,
+        entity_type: "character".into(),
+        entity_id: id.into(),
+        previous_id: None,
+        revision: 1,
+        changed_by: by.into(),
+    };
+    let batch = [
+        entry(&a, "rex", EntityAction::Created, "u1"),
+        entry(&b, "zed", EntityAction::Created, "u2"),
+        entry(&a, "rex", EntityAction::Updated, "file_watcher"),
+        entry(&a, "ann", EntityAction::Created, "u1"),
+    ];
+    store.append(&batch).await.expect("append");
+    let all = ActivityQuery { limit: 10, ..ActivityQuery::default() };
+    let page = store.history(&a, &all).await.expect("history");
+    assert_eq!(page.total, 3, "the other tenant's entry is not listed");
+    let ids: Vec<&str> = page.entries.iter().map(|e| e.entity_id.as_str()).collect();
+    assert_eq!(ids, ["ann", "rex", "rex"], "newest first");
+    assert_eq!(page.entries[1].action, EntityAction::Updated);
+    let rex_by_watcher = ActivityQuery {
+        entity_id: Some("rex".into()),
+        changed_by: Some("file_watcher".into()),
+        limit: 10,
+        ..ActivityQuery::default()
+    };
+    assert_eq!(store.history(&a, &rex_by_watcher).await.expect("filtered").total, 1);
+    let second_page = ActivityQuery { offset: 2, limit: 2, ..ActivityQuery::default() };
+    let page = store.history(&a, &second_page).await.expect("paged");
+    assert_eq!((page.total, page.entries.len()), (3, 1));
+}
+
 /// Declares each scenario as a test on SQLite and one on PostgreSQL.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
@@ -529,6 +570,7 @@ on_both_backends!(
     tenants_are_isolated,
     recycle_bin_lists_and_purges_deleted_rows,
     fingerprints_counts_and_removal,
+    activity_is_kept_per_tenant_newest_first,
 );
 
 #[tokio::test]

@@ -7,10 +7,17 @@
 //! refused before anything is touched. Writes are atomic: a temporary file
 //! in the same folder is written and fsynced, renamed over the target, and
 //! the folder is fsynced.
+//!
+//! Also: [`ProjectWatcher`] (debounced file events of a project folder) and
+//! [`ProjectRegistry`] (the desktop's named local projects).
 
 mod paths;
+mod projects;
 mod provider;
 mod vault;
+mod watcher;
 
+pub use projects::{Project, ProjectRegistry};
 pub use provider::{FsVaultProvider, ProjectLayout};
 pub use vault::FsVault;
+pub use watcher::{FolderChange, ProjectWatcher, is_ignored};

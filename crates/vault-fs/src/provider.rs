@@ -1,10 +1,10 @@
 //! [`FsVaultProvider`]: which folder is a tenant's project, and how a new
 //! project is laid out.
 
-use crate::vault::FsVault;
+use crate::vault::{FsVault, write_atomically};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use studiobrain_entity::ports::{Vault, VaultProvider};
 use studiobrain_entity::{EntityError, EntityResult};
 use studiobrain_kernel::TenantId;
@@ -22,7 +22,7 @@ pub struct ProjectLayout {
 /// tenant `local` works in `project_dir`; every other tenant in
 /// `<tenants_dir>/<tenant_id>/`.
 pub struct FsVaultProvider {
-    project_dir: Option<PathBuf>,
+    project_dir: RwLock<Option<PathBuf>>,
     tenants_dir: PathBuf,
     layout: ProjectLayout,
     opened: Mutex<HashMap<TenantId, Arc<FsVault>>>,
@@ -32,29 +32,64 @@ impl FsVaultProvider {
     /// A provider; `project_dir` is the desktop project (none in cloud mode).
     pub fn new(project_dir: Option<PathBuf>, tenants_dir: PathBuf, layout: ProjectLayout) -> Self {
         Self {
-            project_dir,
+            project_dir: RwLock::new(project_dir),
             tenants_dir,
             layout,
             opened: Mutex::new(HashMap::new()),
         }
     }
 
-    fn root_of(&self, tenant: &TenantId) -> PathBuf {
-        match &self.project_dir {
-            Some(project) if *tenant == TenantId::local() => project.clone(),
+    fn desktop_project(&self) -> Option<PathBuf> {
+        self.project_dir
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The folder of `tenant`'s project.
+    pub fn root_of(&self, tenant: &TenantId) -> PathBuf {
+        match self.desktop_project() {
+            Some(project) if *tenant == TenantId::local() => project,
             _ => self.tenants_dir.join(tenant.as_str()),
         }
     }
 
+    /// Makes `dir` the desktop project (the `local` tenant's folder), laid
+    /// out and seeded like a new project if it is one. Callers reconcile the
+    /// index afterwards: it still mirrors the previous project.
+    ///
+    /// # Errors
+    /// The folder cannot be prepared (the active project is then unchanged).
+    pub fn switch_project(&self, dir: PathBuf) -> EntityResult<()> {
+        self.seed_project(&dir, false)?;
+        let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        *self.project_dir.write().unwrap_or_else(|p| p.into_inner()) = Some(dir);
+        opened.remove(&TenantId::local());
+        Ok(())
+    }
+
+    /// Lays out a new project folder with the seed files (and the sample
+    /// world when `sample`); an existing project is left as it is.
+    ///
+    /// # Errors
+    /// The folder cannot be created or written.
+    pub fn seed_project(&self, dir: &Path, sample: bool) -> EntityResult<()> {
+        self.prepare(dir, sample).map_err(|err| {
+            EntityError::Unexpected(
+                anyhow::Error::new(err).context(format!("preparing project folder {}", dir.display())),
+            )
+        })
+    }
+
     /// Creates the folder with the seed files when it does not exist yet
-    /// (and, for the desktop project, the sample world).
-    fn prepare(&self, tenant: &TenantId, root: &Path) -> std::io::Result<()> {
-        let fresh = !root.join(".studiobrain").exists();
-        std::fs::create_dir_all(root.join(".studiobrain"))?;
-        if !fresh {
+    /// (and, for the desktop project, the sample world). The
+    /// `.studiobrain/` marker is made last, so an interrupted seeding is
+    /// finished on the next start.
+    fn prepare(&self, root: &Path, sample: bool) -> std::io::Result<()> {
+        let marker = root.join(".studiobrain");
+        if marker.exists() {
             return Ok(());
         }
-        let sample = self.project_dir.is_some() && *tenant == TenantId::local();
         let files = self.layout.seed.iter().chain(if sample {
             self.layout.sample.as_slice()
         } else {
@@ -62,15 +97,11 @@ impl FsVaultProvider {
         });
         for (relative, bytes) in files {
             let path = root.join(relative);
-            if path.exists() {
-                continue;
+            if !path.exists() {
+                write_atomically(&path, bytes).map_err(std::io::Error::other)?;
             }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&path, bytes)?;
         }
-        Ok(())
+        std::fs::create_dir_all(marker)
     }
 }
 
@@ -81,12 +112,8 @@ impl VaultProvider for FsVaultProvider {
             return Ok(vault.clone());
         }
         let root = self.root_of(tenant);
-        self.prepare(tenant, &root).map_err(|err| {
-            EntityError::Unexpected(
-                anyhow::Error::new(err)
-                    .context(format!("preparing project folder {}", root.display())),
-            )
-        })?;
+        let sample = *tenant == TenantId::local() && self.desktop_project().is_some();
+        self.seed_project(&root, sample)?;
         let vault = Arc::new(FsVault::new(root));
         opened.insert(tenant.clone(), vault.clone());
         Ok(vault)

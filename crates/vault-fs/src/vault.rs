@@ -46,7 +46,7 @@ impl FsVault {
 }
 
 /// Atomic replace: temp file beside the target, fsync, rename, fsync dir.
-fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
     let dir = path
         .parent()
         .ok_or_else(|| EntityError::Invalid(format!("'{}' has no folder", path.display())))?;

@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table of the migrations.
 
+pub mod activity;
 pub mod api_key;
 pub mod indexed_entity;
 pub mod invite;
