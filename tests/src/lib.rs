@@ -23,6 +23,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The running server's shared state.
     pub state: studiobrain_api::state::AppState,
+    /// The database it runs on.
+    pub database_url: String,
     _database: Option<pg::TestDatabase>,
 }
 
@@ -63,13 +65,29 @@ impl TestApp {
                 (Mode::Cloud, db.url.clone(), Some(db))
             }
         };
+        let app = Self::start(mode, data_dir.path(), &url, customise).await;
+        Some(Self {
+            data_dir,
+            _database: database,
+            ..app
+        })
+    }
+
+    /// Builds and runs a server; the caller owns the data directory and the
+    /// database.
+    async fn start(
+        mode: Mode,
+        data_dir: &std::path::Path,
+        url: &str,
+        customise: impl FnOnce(&mut Settings),
+    ) -> Self {
         let mut settings = Settings::load(
             None,
             Overrides {
                 bind: Some("127.0.0.1:0".to_owned()),
                 mode: Some(mode),
-                data_dir: Some(data_dir.path().to_path_buf()),
-                database_url: Some(url),
+                data_dir: Some(data_dir.to_path_buf()),
+                database_url: Some(url.to_owned()),
                 ..Overrides::default()
             },
         )
@@ -81,16 +99,29 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             address,
             client: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            data_dir,
+            data_dir: tempfile::tempdir().expect("tempdir"),
             state,
-            _database: database,
-        })
+            database_url: url.to_owned(),
+            _database: None,
+        }
+    }
+
+    /// A second server process sharing this one's database and data
+    /// directory (as servers behind a load balancer share them).
+    pub async fn spawn_peer(&self) -> Self {
+        let mode = self.state.settings.server.mode;
+        Self::start(mode, self.data_dir.path(), &self.database_url, |_| {}).await
+    }
+
+    /// `ws://` URL of `path`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.address.replacen("http://", "ws://", 1))
     }
 
     /// Starts a server on `backend` with the default test settings.

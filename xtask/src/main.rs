@@ -20,6 +20,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "studiobrain-auth",
     "studiobrain-markdown",
     "studiobrain-entity",
+    "studiobrain-sync",
 ];
 
 /// Crates a domain crate must never pull in, directly or transitively.
@@ -29,6 +30,8 @@ const FORBIDDEN_IN_DOMAIN: &[&str] = &[
     "sqlx",
     "reqwest",
     "notify",
+    "notify-debouncer-full",
+    "actix-ws",
     "async-stripe",
     "google-drive3",
 ];

@@ -69,6 +69,9 @@ pub struct ServeArgs {
     /// Do not run migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+    /// Do not compare the project folder with the database at start.
+    #[arg(long)]
+    pub skip_startup_scan: bool,
 }
 
 /// Options of `reindex`.
@@ -154,6 +157,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bind: args.bind.clone(),
         project_dir: args.project.clone(),
         no_migrate: args.no_migrate,
+        skip_startup_scan: args.skip_startup_scan,
         ..Overrides::default()
     })?;
     init_tracing(&settings);
@@ -199,9 +203,10 @@ async fn reindex(args: ReindexArgs) -> anyhow::Result<()> {
     let tenant = TenantId::parse(args.tenant.clone())?;
     let storage = open_migrated(&settings).await?;
     let started = std::time::Instant::now();
-    let report = crate::startup::entity_service(&settings, &storage)
-        .reindex(&tenant)
-        .await?;
+    let report =
+        crate::startup::entity_service(crate::startup::vault_provider(&settings), &storage)
+            .reindex(&tenant)
+            .await?;
     println!(
         "reindexed tenant {tenant}: {} entities in {:.2} s, {} files failed",
         report.indexed,

@@ -44,6 +44,27 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Outgoing e-mail (cloud mode).
     pub smtp: studiobrain_mail::SmtpSettings,
+    /// Folder reconciling, the watcher and live sockets.
+    pub sync: SyncSettings,
+}
+
+/// `[sync]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SyncSettings {
+    /// Reconcile the project at start-up.
+    pub startup_scan: bool,
+    /// Watch the desktop project.
+    pub watch: bool,
+    /// Debounce of file events, in milliseconds.
+    pub debounce_millis: u64,
+    /// Periodic full reconcile, in seconds (0: off).
+    pub interval_secs: u64,
+    /// Presence time-to-live without a ping, in seconds.
+    pub presence_ttl_secs: i64,
+    /// WebSocket ping interval, in seconds.
+    pub ping_interval_secs: u64,
+    /// Per-socket event queue; a socket further behind is disconnected.
+    pub socket_queue: usize,
 }
 
 /// `[server]`.
@@ -189,6 +210,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--no-migrate`.
     pub no_migrate: bool,
+    /// `--skip-startup-scan`.
+    pub skip_startup_scan: bool,
 }
 
 impl Settings {
@@ -229,6 +252,9 @@ impl Settings {
         }
         if o.no_migrate {
             self.database.run_migrations = false;
+        }
+        if o.skip_startup_scan {
+            self.sync.startup_scan = false;
         }
     }
 

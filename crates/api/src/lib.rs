@@ -13,6 +13,7 @@ pub mod config;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod local_secrets;
 pub mod middleware;
 pub mod openapi;
@@ -23,6 +24,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod throttle;
+pub mod watch;
 
 pub use config::{Mode, Overrides, Settings};
 pub use startup::Application;

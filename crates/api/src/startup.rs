@@ -4,6 +4,7 @@
 
 use crate::config::{Mode, Settings};
 use crate::error::ApiError;
+use crate::live::Live;
 use crate::middleware::{contain_panics, json_errors, trace_requests};
 use crate::openapi::{ApiDoc, ErrorResponses};
 use crate::routes::{self, fallback::RouteTable};
@@ -22,23 +23,31 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studiobrain_auth::{AuthService, TokenSettings};
 use studiobrain_entity::EntityService;
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{Actor, TenantId};
+use studiobrain_memory::LocalEventBus;
+use studiobrain_sync::{Scope, Trigger};
 use studiobrain_vault_fs::FsVaultProvider;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// The entity use cases over the settings' project folders and `storage`,
-/// with the shipped templates and layouts.
-pub fn entity_service(settings: &Settings, storage: &Storage) -> EntityService {
+/// The project folders of the settings: the desktop project (desktop
+/// mode) and every tenant's folder under the data directory.
+pub fn vault_provider(settings: &Settings) -> Arc<FsVaultProvider> {
     let server = &settings.server;
+    Arc::new(FsVaultProvider::new(
+        (server.mode == Mode::Desktop).then(|| server.project_dir.clone()),
+        server.data_dir.join("tenants"),
+        crate::seed::project_layout(),
+    ))
+}
+
+/// The entity use cases over `vaults` and `storage`, with the shipped
+/// templates and layouts.
+pub fn entity_service(vaults: Arc<FsVaultProvider>, storage: &Storage) -> EntityService {
     EntityService::new(
-        Arc::new(FsVaultProvider::new(
-            (server.mode == Mode::Desktop).then(|| server.project_dir.clone()),
-            server.data_dir.join("tenants"),
-            crate::seed::project_layout(),
-        )),
+        vaults,
         storage.entity_index(),
         Arc::new(crate::seed::shipped_templates()),
     )
@@ -55,7 +64,32 @@ pub struct Application {
 /// Registers every documented route.
 fn api_routes(cfg: &mut ServiceConfig<'_>) {
     use routes::*;
-    cfg.service(entities::entity_schema)
+    cfg.service(ws::websocket)
+        .service(activity::presence)
+        .service(activity::editing)
+        .service(activity::recent_activity)
+        .service(activity::activity_history)
+        .service(activity::dashboard)
+        .service(desktop::list_projects)
+        .service(desktop::create_project)
+        .service(desktop::delete_project)
+        .service(desktop::activate_project)
+        .service(desktop::scan_project)
+        .service(desktop::watcher_status)
+        .service(desktop::watcher_start)
+        .service(desktop::watcher_stop)
+        .service(sync::sync_status)
+        .service(sync::check_changes)
+        .service(sync::import_changes)
+        .service(sync::save_to_markdown)
+        .service(sync::from_markdown)
+        .service(sync::refresh_all)
+        .service(sync::file_watcher_status)
+        .service(sync::sync_all_types)
+        .service(sync::validate_all)
+        .service(sync::sync_type)
+        .service(sync::sync_from_files)
+        .service(entities::entity_schema)
         .service(entities::smart_merge)
         .service(entity_tools::compare_entity)
         .service(entity_tools::import_entity)
@@ -223,8 +257,12 @@ impl Application {
     /// # Errors
     /// A setting the mode requires is missing, the database is unreachable,
     /// or the address cannot be bound.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        let projects = crate::live::desktop_projects(&settings)?;
+        if let Some(projects) = &projects {
+            settings.server.project_dir = projects.active().path;
+        }
         let server_settings = &settings.server;
         std::fs::create_dir_all(&server_settings.data_dir).with_context(|| {
             format!(
@@ -262,7 +300,11 @@ impl Application {
             ));
         let auth = crate::adapters::identity_providers(auth, &settings)?;
 
-        let entities = Arc::new(entity_service(&settings, &storage));
+        let bus = LocalEventBus::new(settings.sync.socket_queue);
+        let (events, records) = crate::live::event_bus(&settings, &storage, &bus).await?;
+        let vaults = vault_provider(&settings);
+        let entities = Arc::new(entity_service(vaults.clone(), &storage).with_events(events));
+        let live = Live::new(&settings, &storage, entities.clone(), bus, vaults, projects);
         if server_settings.mode == Mode::Desktop {
             if let Some(password) = auth
                 .bootstrap_local_owner(&settings.auth.local_owner_email)
@@ -274,22 +316,38 @@ impl Application {
                     settings.auth.local_owner_email
                 );
             }
-            // Catch up with edits made while the server was stopped.
-            let report = entities.reindex(&TenantId::local()).await?;
-            tracing::info!(
-                indexed = report.indexed,
-                failed = report.failed.len(),
-                "project scanned"
-            );
-            for failure in &report.failed {
-                tracing::warn!(%failure, "entity file not indexed");
+            if settings.sync.startup_scan {
+                // Catch up with edits made while the server was stopped.
+                let report = live
+                    .reconciler
+                    .reconcile(
+                        &TenantId::local(),
+                        Scope::All,
+                        Trigger::Startup,
+                        &Actor::FileWatcher,
+                    )
+                    .await?;
+                tracing::info!(
+                    scanned = report.summary.scanned,
+                    created = report.summary.created,
+                    updated = report.summary.updated,
+                    deleted = report.summary.deleted,
+                    renamed = report.summary.renamed,
+                    millis = report.summary.duration_ms,
+                    "project reconciled"
+                );
+                for failure in &report.failures {
+                    tracing::warn!(%failure, "entity file does not parse");
+                }
             }
         }
+        live.start(&settings, records);
 
         let api = openapi();
         let state = AppState {
             auth,
             entities,
+            live,
             storage,
             throttle: Arc::new(Throttle::new(
                 settings.auth.attempts_per_minute,

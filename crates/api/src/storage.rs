@@ -6,8 +6,9 @@ use std::sync::Arc;
 use studiobrain_auth::AuthPorts;
 use studiobrain_auth::ports::Outbox;
 use studiobrain_entity::ports::EntityIndex;
-use studiobrain_memory::{MemoryEntityIndex, MemoryIdentityStore};
+use studiobrain_memory::{MemoryActivityLog, MemoryEntityIndex, MemoryIdentityStore};
 use studiobrain_store_sql::SqlStore;
+use studiobrain_sync::activity::ActivityLog;
 
 /// An opened store.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub enum Storage {
         identity: Arc<MemoryIdentityStore>,
         /// Entity index.
         entities: Arc<MemoryEntityIndex>,
+        /// Activity log.
+        activity: Arc<MemoryActivityLog>,
     },
     /// SQLite or PostgreSQL.
     Sql {
@@ -38,6 +41,7 @@ impl Storage {
             return Ok(Self::Memory {
                 identity: Arc::new(MemoryIdentityStore::new()),
                 entities: Arc::new(MemoryEntityIndex::new()),
+                activity: Arc::new(MemoryActivityLog::new()),
             });
         }
         if url.starts_with("sqlite:") || url.starts_with("postgres") {
@@ -75,6 +79,14 @@ impl Storage {
     pub fn entity_index(&self) -> Arc<dyn EntityIndex> {
         match self {
             Self::Memory { entities, .. } => entities.clone(),
+            Self::Sql { store, .. } => Arc::new(store.clone()),
+        }
+    }
+
+    /// The activity log on this store.
+    pub fn activity_log(&self) -> Arc<dyn ActivityLog> {
+        match self {
+            Self::Memory { activity, .. } => activity.clone(),
             Self::Sql { store, .. } => Arc::new(store.clone()),
         }
     }

@@ -12,6 +12,7 @@
 //! export, id checks), [`rename`] (new ids with every reference rewritten,
 //! all or nothing) and [`fix`] (deterministic fixes of common findings).
 
+pub mod audit;
 pub mod catalog;
 pub mod diff;
 pub mod entity;

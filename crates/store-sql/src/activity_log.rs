@@ -8,8 +8,8 @@ use crate::entities::activity::{self, Column};
 use crate::error::DbFailure;
 use async_trait::async_trait;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::collections::BTreeMap;
 use studiobrain_entity::{EntityError, EntityResult};

@@ -516,7 +516,10 @@ async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
         entry(&a, "ann", EntityAction::Created, "u1"),
     ];
     store.append(&batch).await.expect("append");
-    let all = ActivityQuery { limit: 10, ..ActivityQuery::default() };
+    let all = ActivityQuery {
+        limit: 10,
+        ..ActivityQuery::default()
+    };
     let page = store.history(&a, &all).await.expect("history");
     assert_eq!(page.total, 3, "the other tenant's entry is not listed");
     let ids: Vec<&str> = page.entries.iter().map(|e| e.entity_id.as_str()).collect();
@@ -528,8 +531,19 @@ async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
         limit: 10,
         ..ActivityQuery::default()
     };
-    assert_eq!(store.history(&a, &rex_by_watcher).await.expect("filtered").total, 1);
-    let second_page = ActivityQuery { offset: 2, limit: 2, ..ActivityQuery::default() };
+    assert_eq!(
+        store
+            .history(&a, &rex_by_watcher)
+            .await
+            .expect("filtered")
+            .total,
+        1
+    );
+    let second_page = ActivityQuery {
+        offset: 2,
+        limit: 2,
+        ..ActivityQuery::default()
+    };
     let page = store.history(&a, &second_page).await.expect("paged");
     assert_eq!((page.total, page.entries.len()), (3, 1));
 }

@@ -15,9 +15,10 @@ use std::time::Instant;
 use studiobrain_entity::entity::content_hash;
 use studiobrain_entity::ports::IndexedFile;
 use studiobrain_entity::service::{id_of, mirror_file};
-use studiobrain_entity::{Entity, EntityResult, EntityService, EntityType};
+use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityService, EntityType};
 use studiobrain_kernel::events::SyncSummary;
 use studiobrain_kernel::{Actor, EntityAction, EntityChange, Event, EventKind, TenantId};
+use studiobrain_markdown::Document;
 
 /// Rows written per transaction.
 const BATCH: usize = 500;
@@ -390,5 +391,70 @@ impl Reconciler {
         summary.deleted = plan.deleted.len() as u64;
         summary.renamed = plan.renamed.len() as u64;
         Ok(())
+    }
+}
+
+impl Reconciler {
+    /// Writes an entity's indexed content back to its file when the file is
+    /// missing (removed by hand before a reconcile noticed). A file equal
+    /// to the row is left alone (`false`).
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown entity;
+    /// [`EntityError::Conflict`] when the file changed on disk since it was
+    /// indexed (the file is the truth: read it in first).
+    pub async fn save_to_file(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> EntityResult<bool> {
+        let template = self.entities.template(tenant, entity_type).await?;
+        let missing = || EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"));
+        let id = EntityId::parse(id).map_err(|_| missing())?;
+        let vault = self.entities.vault(tenant)?;
+        let _write = self.entities.write_lock().await;
+        let row = self
+            .entities
+            .index()
+            .get(tenant, &template.entity_type, &id)
+            .await?
+            .ok_or_else(missing)?;
+        match vault.read(&row.path).await? {
+            Some(bytes) if content_hash(&bytes) == row.content_hash => return Ok(false),
+            Some(_) => {
+                return Err(EntityError::Conflict(format!(
+                    "{} changed on disk since it was indexed: read it in with /api/sync/from-markdown first",
+                    row.path
+                )));
+            }
+            None => {}
+        }
+        let text = match &row.parse_error {
+            // An unparsed file's row holds its raw text.
+            Some(_) => row.body.clone(),
+            None => {
+                studiobrain_markdown::render(&Document::new(row.fields.clone(), row.body.clone()))
+            }
+        };
+        vault.write(&row.path, text.as_bytes()).await?;
+        let hash = content_hash(text.as_bytes());
+        if hash != row.content_hash {
+            let entity = mirror_file(
+                &template,
+                &id,
+                &row.path,
+                text.as_bytes(),
+                row.revision + 1,
+                row.created_at,
+                Utc::now(),
+            );
+            self.entities.index().upsert(tenant, &entity).await?;
+            self.entities.changed();
+            self.entities
+                .announce(tenant, EntityAction::Updated, &entity, None, actor);
+        }
+        Ok(true)
     }
 }

@@ -62,7 +62,9 @@ impl ProjectRegistry {
     pub fn open(file: PathBuf, default: Project) -> EntityResult<Self> {
         let state = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                EntityError::Unexpected(anyhow::Error::new(err).context(format!("reading {}", file.display())))
+                EntityError::Unexpected(
+                    anyhow::Error::new(err).context(format!("reading {}", file.display())),
+                )
             })?,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Registry {
                 active: default.name.clone(),
@@ -139,7 +141,11 @@ impl ProjectRegistry {
             )));
         }
         let mut registry = self.lock();
-        if registry.projects.iter().any(|p| p.name == name || p.path == path) {
+        if registry
+            .projects
+            .iter()
+            .any(|p| p.name == name || p.path == path)
+        {
             return Err(EntityError::AlreadyExists(format!(
                 "a project named '{name}' or in {} is already listed",
                 path.display()
@@ -221,7 +227,9 @@ mod tests {
             ProjectRegistry::open(file.clone(), project("sample", &dir.path().join("sample")))
                 .expect("open");
         let now = Utc::now();
-        registry.add("Saga", &dir.path().join("saga"), now).expect("add");
+        registry
+            .add("Saga", &dir.path().join("saga"), now)
+            .expect("add");
         assert!(matches!(
             registry.add("Saga", &dir.path().join("other"), now),
             Err(EntityError::AlreadyExists(_))
@@ -235,7 +243,10 @@ mod tests {
             Err(EntityError::Invalid(_))
         ));
         registry.activate("Saga").expect("activate");
-        assert!(matches!(registry.remove("Saga"), Err(EntityError::Conflict(_))));
+        assert!(matches!(
+            registry.remove("Saga"),
+            Err(EntityError::Conflict(_))
+        ));
         registry.remove("sample").expect("remove");
         assert!(dir.path().join("projects.json").exists());
 

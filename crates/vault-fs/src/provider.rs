@@ -76,7 +76,8 @@ impl FsVaultProvider {
     pub fn seed_project(&self, dir: &Path, sample: bool) -> EntityResult<()> {
         self.prepare(dir, sample).map_err(|err| {
             EntityError::Unexpected(
-                anyhow::Error::new(err).context(format!("preparing project folder {}", dir.display())),
+                anyhow::Error::new(err)
+                    .context(format!("preparing project folder {}", dir.display())),
             )
         })
     }

@@ -36,7 +36,9 @@ pub fn is_ignored(relative: &str) -> bool {
     name.starts_with(".#")
         || name == "4913"
         || name == ".DS_Store"
-        || temporary_suffixes.iter().any(|suffix| name.ends_with(suffix))
+        || temporary_suffixes
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
 }
 
 /// Watches one project folder until dropped.
@@ -64,7 +66,9 @@ impl ProjectWatcher {
         debounce: Duration,
         changes: UnboundedSender<FolderChange>,
     ) -> notify_debouncer_full::notify::Result<Self> {
-        let root = root.canonicalize().map_err(notify_debouncer_full::notify::Error::io)?;
+        let root = root
+            .canonicalize()
+            .map_err(notify_debouncer_full::notify::Error::io)?;
         let base = root.clone();
         let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
             let change = match result {
@@ -142,7 +146,11 @@ mod tests {
         ] {
             assert!(is_ignored(noise), "{noise}");
         }
-        for kept in ["Characters/rex/CH_rex.md", "Characters/rex", "_Templates/Core/X_TEMPLATE.md"] {
+        for kept in [
+            "Characters/rex/CH_rex.md",
+            "Characters/rex",
+            "_Templates/Core/X_TEMPLATE.md",
+        ] {
             assert!(!is_ignored(kept), "{kept}");
         }
     }
@@ -153,8 +161,10 @@ mod tests {
         let root = dir.path().join("project");
         std::fs::create_dir_all(root.join("Characters/rex")).expect("dir");
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-        let watcher = ProjectWatcher::start(&root, Duration::from_millis(50), sender).expect("watch");
-        std::fs::write(root.join("Characters/rex/CH_rex.md"), "---\nid: rex\n---\n").expect("write");
+        let watcher =
+            ProjectWatcher::start(&root, Duration::from_millis(50), sender).expect("watch");
+        std::fs::write(root.join("Characters/rex/CH_rex.md"), "---\nid: rex\n---\n")
+            .expect("write");
         std::fs::write(root.join("Characters/rex/.CH_rex.md.swp"), "x").expect("swap");
         let change = tokio::time::timeout(Duration::from_secs(5), receiver.recv())
             .await
@@ -163,11 +173,17 @@ mod tests {
         let FolderChange::Paths(paths) = change else {
             panic!("expected paths, got {change:?}");
         };
-        assert!(paths.contains(&"Characters/rex/CH_rex.md".to_owned()), "{paths:?}");
+        assert!(
+            paths.contains(&"Characters/rex/CH_rex.md".to_owned()),
+            "{paths:?}"
+        );
         assert!(!paths.iter().any(|p| p.ends_with(".swp")), "{paths:?}");
         assert!(watcher.is_current());
         std::fs::rename(&root, dir.path().join("old")).expect("move away");
         std::fs::create_dir_all(&root).expect("replace");
-        assert!(!watcher.is_current(), "a replaced folder needs a new watcher");
+        assert!(
+            !watcher.is_current(),
+            "a replaced folder needs a new watcher"
+        );
     }
 }

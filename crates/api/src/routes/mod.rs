@@ -3,7 +3,9 @@
 //! live here.
 
 pub mod account;
+pub mod activity;
 pub mod api_keys;
+pub mod desktop;
 pub mod dto;
 pub mod entities;
 pub mod entity_tools;
@@ -16,11 +18,13 @@ pub mod oauth;
 pub mod recycle_bin;
 pub mod rules;
 pub mod schemas;
+pub mod sync;
 pub mod teams;
 pub mod templates;
 pub mod tenants;
 pub mod users;
 pub mod web_auth;
+pub mod ws;
 
 use crate::client::client_ip;
 use crate::error::{ApiError, ApiResult};

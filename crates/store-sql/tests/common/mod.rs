@@ -38,7 +38,7 @@ pub fn ports(store: &SqlStore) -> AuthPorts {
 }
 
 /// Name of the newest migration.
-pub const LATEST_MIGRATION: &str = "m20261127_000004_create_entities";
+pub const LATEST_MIGRATION: &str = "m20261127_000005_live_sync";
 
 /// A migrated store in a fresh SQLite file, `studiobrain.db` in the
 /// returned directory, which lives as long as the guard.
