@@ -122,6 +122,36 @@ fn start_server(env: &[(&str, &str)]) -> anyhow::Result<Server> {
     start_server_in(data, &[], env, Duration::from_secs(30))
 }
 
+/// Creates the owner account of the desktop studio in `data` with the
+/// release binary.
+pub(crate) fn create_owner(data: &Path, email: &str, password: &str) -> anyhow::Result<()> {
+    let mut create_user = Command::new(binary())
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            email,
+            "--password-stdin",
+            "--role",
+            "owner",
+            "--data-dir",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("creating the benchmark user")?;
+    create_user
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(password.as_bytes())?;
+    if !create_user.wait()?.success() {
+        bail!("admin create-user failed");
+    }
+    Ok(())
+}
+
 /// The release binary.
 pub(crate) fn binary() -> PathBuf {
     target_dir().join("release/studiobrain")

@@ -5,10 +5,9 @@
 //! Baseline: `GET /health` measured in the same run.
 
 use crate::bench::{
-    Load, Measurement, binary, http, json_string, rss_kib, run_load, start_server_in,
+    Load, Measurement, create_owner, http, json_string, rss_kib, run_load, start_server_in,
 };
 use anyhow::{Context, bail};
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -109,30 +108,7 @@ pub fn run() -> anyhow::Result<()> {
         ENTITIES,
     )?;
 
-    let mut create_user = Command::new(binary())
-        .args([
-            "admin",
-            "create-user",
-            "--email",
-            EMAIL,
-            "--password-stdin",
-            "--role",
-            "owner",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("creating the benchmark user")?;
-    create_user
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(PASSWORD.as_bytes())?;
-    if !create_user.wait()?.success() {
-        bail!("admin create-user failed");
-    }
+    create_owner(&data, EMAIL, PASSWORD)?;
 
     let started = Instant::now();
     let server = start_server_in(

@@ -3,12 +3,13 @@
 //! - `ci`: everything CI checks (format, lints, layering, the whole test suite).
 //! - `layering`: the architecture invariant that domain crates never depend
 //!   on a framework, database or vendor SDK (checked with `cargo tree -i`).
-//! - `bench [identity|entities]`: load benchmarks of the release server
+//! - `bench [identity|entities|live]`: load benchmarks of the release server
 //!   (see `BENCHMARKS.md`).
 //! - `gen-vault --entities N --out DIR`: a generated project for benchmarks.
 
 mod bench;
 mod bench_entities;
+mod bench_live;
 mod genvault;
 
 use anyhow::{Context, bail};
@@ -43,8 +44,9 @@ fn main() -> anyhow::Result<()> {
         Some("layering") => layering(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("entities") => bench_entities::run(),
+            Some("live") => bench_live::run(),
             Some("identity") | None => bench::run(),
-            Some(other) => bail!("unknown benchmark {other}: identity or entities"),
+            Some(other) => bail!("unknown benchmark {other}: identity, entities or live"),
         },
         Some("gen-vault") => genvault::run(&args[1..]),
         _ => {
