@@ -130,6 +130,12 @@ async fn a_file_saved_by_hand_reaches_the_database_and_the_sockets() {
     let status = json_of(app.get("/api/sync/file-watcher/status", None).await, 200).await;
     assert_eq!(status["running"], true);
     assert!(status["batches"].as_u64().unwrap() >= 3, "{status}");
+    // The reconcile's own reads are not changes: the watcher goes quiet.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = json_of(app.get("/api/sync/file-watcher/status", None).await, 200).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let after = json_of(app.get("/api/sync/file-watcher/status", None).await, 200).await;
+    assert_eq!(before["batches"], after["batches"], "no feedback loop");
 }
 
 #[tokio::test]
@@ -602,4 +608,103 @@ async fn tenants_see_only_their_own_events_and_peers_share_them() {
     )
     .await;
     assert_eq!(history["total"], 1, "{history}");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_project_folder_is_watched_again() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.sync.debounce_millis = 50)
+        .await
+        .unwrap();
+    let token = app.local_member("ed@studio.example", Role::Editor).await;
+    let mut socket = connect(&app, &token).await;
+    // As a branch switch by replacing the folder: a new folder, same path.
+    let project = app.project();
+    let old = app.data_dir.path().join("old-project");
+    std::fs::rename(&project, &old).unwrap();
+    copy_tree(&old, &project);
+    let maren = project.join("Characters/maren_osk/CH_maren_osk.md");
+    let text = std::fs::read_to_string(&maren).unwrap();
+    std::fs::write(
+        &maren,
+        text.replacen("status:", "branch: other\nstatus:", 1),
+    )
+    .unwrap();
+    let event = next_event(&mut socket, "entity_updated", "maren_osk").await;
+    assert_eq!(event["action"], "updated");
+    // And later edits in the new folder are seen through the new watch.
+    write(
+        &app,
+        "Characters/quill/CH_quill.md",
+        &character("quill", "Quill"),
+    );
+    let event = next_event(&mut socket, "entity_updated", "quill").await;
+    assert_eq!(event["action"], "created");
+}
+
+#[tokio::test]
+async fn a_cloud_tenants_folder_syncs_on_request() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let owner = app.register("cloud@studio.example").await;
+    let token = text(&owner, "access_token");
+    let folder = app
+        .data_dir
+        .path()
+        .join("tenants")
+        .join(text(&owner, "tenant_id"));
+    let file = folder.join("Characters/quill/CH_quill.md");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, character("quill", "Quill")).unwrap();
+    let pending = json_of(app.get("/api/sync/check-changes", Some(token)).await, 200).await;
+    assert_eq!(pending["created"], json!(["character/quill"]));
+    let applied = json_of(
+        app.post("/api/sync/import-changes", Some(token), json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(applied["created"], 1);
+    let quill = json_of(
+        app.get("/api/entity/character/quill", Some(token)).await,
+        200,
+    )
+    .await;
+    assert_eq!(text(&quill, "name"), "Quill");
+    let status = json_of(app.get("/api/sync/status", Some(token)).await, 200).await;
+    assert_eq!(status["last_result"]["created"], 1);
+    let anonymous = json_of(app.get("/api/sync/status", None).await, 200).await;
+    assert!(
+        anonymous["last_result"].is_null(),
+        "no tenant's status without credentials in cloud mode"
+    );
+
+    let other = app.register("rival@studio.example").await;
+    let rival = text(&other, "access_token");
+    assert_eq!(
+        app.get("/api/entity/character/quill", Some(rival))
+            .await
+            .status(),
+        404
+    );
+    let audit = json_of(
+        app.post("/api/entity/validate/all", Some(rival), json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(audit["total"], 0, "another tenant's folder is not theirs");
 }

@@ -42,11 +42,21 @@ pub(crate) struct Server {
     data: PathBuf,
 }
 
+impl Server {
+    /// Stops the server and hands back its data directory, kept for a
+    /// restart.
+    pub(crate) fn stop_keeping_data(mut self) -> PathBuf {
+        std::mem::take(&mut self.data)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
+        if !self.data.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data);
+        }
     }
 }
 

@@ -101,15 +101,15 @@ pub fn run() -> anyhow::Result<()> {
     create_owner(&data, EMAIL, PASSWORD)?;
     let args = ["--project".as_ref(), project.as_os_str()];
 
-    let server = start_server_in(data.clone(), &args, &[], Duration::from_secs(300))?;
-    let token = sign_in(&server)?;
+    let server = start_server_in(data, &args, &[], Duration::from_secs(300))?;
+    let token = sign_in(&server).context("signing in after the first index")?;
     let (trigger, first_index) = reported_reconcile(&server, &token)?;
     if trigger != "startup" {
         bail!("expected the start-up reconcile, found {trigger}");
     }
-    drop(server);
+    let data = server.stop_keeping_data();
     let server = start_server_in(data, &args, &[], Duration::from_secs(300))?;
-    let token = sign_in(&server)?;
+    let token = sign_in(&server).context("signing in after the restart")?;
     let (_, unchanged) = reported_reconcile(&server, &token)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

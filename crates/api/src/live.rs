@@ -164,15 +164,15 @@ impl Live {
         if settings.server.mode != Mode::Desktop {
             return;
         }
-        if settings.sync.watch
-            && let Err(err) = self.watcher.start(&self.desktop_root())
-        {
-            tracing::warn!(%err, "file watcher not started; the periodic reconcile still runs");
+        if settings.sync.watch {
+            if let Err(err) = self.watcher.start(&self.desktop_root()) {
+                tracing::warn!(%err, "file watcher not started; the periodic reconcile still runs");
+            }
+            tokio::spawn(guard_watcher(self.watcher.clone()));
         }
         if settings.sync.interval_secs > 0 {
             tokio::spawn(periodic_reconcile(
                 self.reconciler.clone(),
-                self.watcher.clone(),
                 Duration::from_secs(settings.sync.interval_secs),
             ));
         }
@@ -273,18 +273,25 @@ async fn watch_loop(
     }
 }
 
-/// The safety net for missed events: a full reconcile at every interval,
-/// and a fresh watcher when the project folder was replaced.
-async fn periodic_reconcile(
-    reconciler: Arc<Reconciler>,
-    watcher: Arc<WatcherControl>,
-    every: Duration,
-) {
+/// How often the watcher checks that its folder was not replaced.
+const WATCH_GUARD: Duration = Duration::from_secs(2);
+
+/// Gives the watcher a fresh watch when the project folder was replaced
+/// (a new folder under the same path loses the old folder's watch).
+async fn guard_watcher(watcher: Arc<WatcherControl>) {
+    let mut tick = tokio::time::interval(WATCH_GUARD);
+    loop {
+        tick.tick().await;
+        watcher.restart_if_replaced();
+    }
+}
+
+/// The safety net for missed events: a full reconcile at every interval.
+async fn periodic_reconcile(reconciler: Arc<Reconciler>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
     loop {
         tick.tick().await;
-        watcher.restart_if_replaced();
         if let Err(err) = reconciler
             .reconcile(
                 &TenantId::local(),

@@ -368,6 +368,32 @@ impl EntityService {
         Ok(schemas)
     }
 
+    /// The shared schemas of the project's `_Schemas/` folder (files whose
+    /// name starts with `_`, such as `_base.json`), which type schemas may
+    /// reference, as (file name, schema).
+    ///
+    /// # Errors
+    /// The vault cannot be read.
+    pub(crate) async fn schema_companions(
+        &self,
+        tenant: &TenantId,
+    ) -> EntityResult<Vec<(String, Value)>> {
+        let vault = self.vault(tenant)?;
+        let mut companions = Vec::new();
+        for path in vault.list(SCHEMAS_DIR, ".json").await? {
+            let Some(name) = path.strip_prefix(&format!("{SCHEMAS_DIR}/")) else {
+                continue;
+            };
+            if name.starts_with('_')
+                && !name.contains('/')
+                && let Some(schema) = read_object(vault.as_ref(), &path).await?
+            {
+                companions.push((name.to_owned(), schema));
+            }
+        }
+        Ok(companions)
+    }
+
     async fn schema_of(
         &self,
         tenant: Option<&TenantId>,

@@ -142,6 +142,10 @@ mod tests {
 /// A compiled JSON Schema, ready to check frontmatter.
 pub struct CompiledSchema(jsonschema::Validator);
 
+/// Where a project's own schemas live for reference resolution: a schema
+/// without an `$id` resolves `./_base.json` against this base.
+const LOCAL_SCHEMAS: &str = "https://studiobrain.local/_Schemas/";
+
 impl std::fmt::Debug for CompiledSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CompiledSchema")
@@ -155,7 +159,33 @@ impl CompiledSchema {
     /// A message when the schema is not valid or needs a resource it does
     /// not carry (remote or file references are not fetched).
     pub fn compile(schema: &Value) -> Result<Self, String> {
-        jsonschema::validator_for(schema)
+        Self::compile_with(schema, &[])
+    }
+
+    /// Compiles `schema` with `companions`, the shared schemas it may
+    /// reference (the upstream layout's `./_base.json`), as (file name,
+    /// schema). Each companion is found under its `$id` and under its file
+    /// name beside a schema that has no `$id` of its own.
+    ///
+    /// # Errors
+    /// As [`Self::compile`].
+    pub fn compile_with(schema: &Value, companions: &[(String, Value)]) -> Result<Self, String> {
+        let mut resources = Vec::new();
+        for (file_name, companion) in companions {
+            let resource = || jsonschema::Resource::from_contents(companion.clone());
+            resources.push((format!("{LOCAL_SCHEMAS}{file_name}"), resource()));
+            if let Some(id) = companion.get("$id").and_then(Value::as_str) {
+                resources.push((id.to_owned(), resource()));
+            }
+        }
+        let registry = jsonschema::Registry::new()
+            .extend(resources)
+            .and_then(jsonschema::RegistryBuilder::prepare)
+            .map_err(|err| err.to_string())?;
+        jsonschema::options()
+            .with_base_uri(LOCAL_SCHEMAS)
+            .with_registry(&registry)
+            .build(schema)
             .map(Self)
             .map_err(|err| err.to_string())
     }

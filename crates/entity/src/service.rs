@@ -95,6 +95,9 @@ const REINDEX_BATCH: usize = 500;
 /// Keys every entity file carries at the top level.
 const IDENTITY_KEYS: [&str; 3] = ["id", "name", "status"];
 
+/// The date of an entity's last change, kept current by updates.
+const LAST_UPDATED: &str = "last_updated";
+
 /// The entity use cases.
 pub struct EntityService {
     vaults: Arc<dyn VaultProvider>,
@@ -244,6 +247,11 @@ impl EntityService {
             .insert(tenant.clone(), book);
     }
 
+    /// Today's date as entity files write it (`YYYY-MM-DD`, UTC).
+    fn today(&self) -> String {
+        self.clock.now().format("%Y-%m-%d").to_string()
+    }
+
     /// The current time (for sibling modules of the service).
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
@@ -345,14 +353,13 @@ impl EntityService {
         Ok(issues)
     }
 
-    /// Findings of the type's JSON Schema (the project's own, else the one
-    /// derived from the template), compiled once until the next change.
-    async fn schema_findings(
+    /// The type's JSON Schema (the project's own, else the one derived
+    /// from the template), compiled once until the next change.
+    async fn compiled_schema(
         &self,
         tenant: &TenantId,
         template: &Template,
-        fields: &Map<String, Value>,
-    ) -> EntityResult<Vec<ValidationIssue>> {
+    ) -> EntityResult<Arc<Result<crate::schema::CompiledSchema, String>>> {
         let key = (tenant.clone(), template.entity_type.clone());
         let cached = self
             .schemas
@@ -366,7 +373,11 @@ impl EntityService {
                 let schema = self
                     .type_schema(Some(tenant), template.entity_type.as_str())
                     .await?;
-                let compiled = Arc::new(crate::schema::CompiledSchema::compile(&schema));
+                let companions = self.schema_companions(tenant).await?;
+                let compiled = Arc::new(crate::schema::CompiledSchema::compile_with(
+                    &schema,
+                    &companions,
+                ));
                 self.schemas
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -374,6 +385,17 @@ impl EntityService {
                 compiled
             }
         };
+        Ok(compiled)
+    }
+
+    /// Findings of the type's JSON Schema.
+    async fn schema_findings(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        fields: &Map<String, Value>,
+    ) -> EntityResult<Vec<ValidationIssue>> {
+        let compiled = self.compiled_schema(tenant, template).await?;
         Ok(match compiled.as_ref() {
             Ok(schema) => schema.check(fields),
             Err(reason) => vec![ValidationIssue {
@@ -545,7 +567,13 @@ impl EntityService {
                 EntityError::Invalid(format!("cannot derive an id from the name '{name}'"))
             })?,
         };
-        let fields = initial_fields(&template, &id, &name, input.status.as_deref(), input.fields)?;
+        let from_caller = input.fields.keys().cloned().collect();
+        let mut fields =
+            initial_fields(&template, &id, &name, input.status.as_deref(), input.fields)?;
+        stamp(&mut fields, &template, &self.today(), &from_caller);
+        if let Ok(schema) = self.compiled_schema(tenant, &template).await?.as_ref() {
+            blank_as_schema_allows(&mut fields, schema);
+        }
         let body = input
             .markdown_body
             .unwrap_or_else(|| template.body.replace("{name}", &name));
@@ -603,11 +631,17 @@ impl EntityService {
         let (current, text) = self.read_current(tenant, &template, &id, if_match).await?;
         let mut document = studiobrain_markdown::parse(&text)
             .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
+        let dates_itself = changes.fields.contains_key(LAST_UPDATED);
         apply(&mut document, changes)?;
-        let rendered = studiobrain_markdown::render(&document);
-        if rendered == text {
+        if studiobrain_markdown::render(&document) == text {
             return self.view(tenant, &template, current).await;
         }
+        if !dates_itself && document.frontmatter.contains_key(LAST_UPDATED) {
+            document
+                .frontmatter
+                .set(LAST_UPDATED, Value::String(self.today()));
+        }
+        let rendered = studiobrain_markdown::render(&document);
         let entity = self
             .store_revision(tenant, &template, &current, &rendered, actor)
             .await?;
@@ -832,6 +866,48 @@ fn initial_fields(
         .unwrap_or_else(|| "draft".to_owned());
     fields.insert("status".into(), Value::String(status));
     Ok(fields)
+}
+
+/// Writes the bookkeeping keys a new entity file carries (the upstream base
+/// schema requires them): its type, its template's version and category,
+/// and its creation and last-update dates. Keys the caller gave are kept
+/// (a malformed given date is left for validation to report).
+fn stamp(
+    fields: &mut Map<String, Value>,
+    template: &Template,
+    today: &str,
+    from_caller: &std::collections::HashSet<String>,
+) {
+    let stamps = [
+        ("entity_type", template.entity_type.to_string()),
+        ("template_version", template.version.clone()),
+        ("template_category", template.category.clone()),
+        ("created_date", today.to_owned()),
+        (LAST_UPDATED, today.to_owned()),
+    ];
+    for (key, value) in stamps {
+        if !value.is_empty() && !from_caller.contains(key) {
+            fields.insert(key.into(), Value::String(value));
+        }
+    }
+}
+
+/// An unfilled field (a template prompt, blanked to `""`) is written as
+/// `null` where the type's schema refuses the empty string but accepts
+/// null (an enum of choices that allows "none yet").
+fn blank_as_schema_allows(fields: &mut Map<String, Value>, schema: &crate::schema::CompiledSchema) {
+    let refused: Vec<String> = schema
+        .check(fields)
+        .into_iter()
+        .map(|finding| finding.field)
+        .filter(|field| fields.get(field).and_then(Value::as_str) == Some(""))
+        .collect();
+    for field in refused {
+        fields.insert(field.clone(), Value::Null);
+        if schema.check(fields).iter().any(|f| f.field == field) {
+            fields.insert(field, Value::String(String::new()));
+        }
+    }
 }
 
 /// Applies changes to a parsed file, key by key.

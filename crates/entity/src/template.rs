@@ -172,33 +172,21 @@ fn safe_segment(key: &str, value: &str, allow_empty: bool) -> EntityResult<()> {
 }
 
 /// A placeholder such as `"[Generate Full Name]"` is a prompt for the
-/// author, not a value: it becomes empty.
+/// author, not a value: it becomes empty. The items of a list show the
+/// shape its entries take (prompts or sample entries): a new entity's list
+/// starts empty.
 fn blank_prompts(value: &Value) -> Value {
     match value {
         Value::String(s) if s.trim_start().starts_with('[') && s.trim_end().ends_with(']') => {
             Value::String(String::new())
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .filter(|v| !is_prompt(v))
-                .map(blank_prompts)
-                .collect(),
-        ),
+        Value::Array(_) => Value::Array(Vec::new()),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| (k.clone(), blank_prompts(v)))
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-fn is_prompt(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.trim_start().starts_with('['),
-        Value::Object(map) => map.keys().any(|k| k.starts_with('[')),
-        _ => false,
     }
 }
 

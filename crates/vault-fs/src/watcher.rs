@@ -6,7 +6,8 @@
 //! reconcile to nothing). When the OS reports lost events (queue overflow)
 //! the watcher asks for a full reconcile instead.
 
-use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
+use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,6 +77,7 @@ impl ProjectWatcher {
                 Ok(events) => {
                     let mut paths: Vec<String> = events
                         .iter()
+                        .filter(|event| changes_content(&event.kind))
                         .flat_map(|event| event.paths.iter())
                         .filter_map(|path| relative(&base, path))
                         .filter(|path| !is_ignored(path))
@@ -122,6 +124,17 @@ impl ProjectWatcher {
     }
 }
 
+/// Whether an event can change what a file holds: reads (opening,
+/// reading, closing without writing) cannot, and the reconcile's own reads
+/// must not trigger another reconcile.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// `path` relative to `root` with `/` separators; `""` for the root.
 fn relative(root: &Path, path: &Path) -> Option<String> {
     let rest = path.strip_prefix(root).ok()?;
@@ -131,6 +144,22 @@ fn relative(root: &Path, path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify_debouncer_full::notify::event::{CreateKind, ModifyKind};
+        assert!(!changes_content(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Any)));
+    }
 
     #[test]
     fn noise_is_ignored_and_entity_files_are_not() {
