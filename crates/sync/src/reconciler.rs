@@ -13,9 +13,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use studiobrain_entity::entity::content_hash;
+use studiobrain_entity::entity::{entity_path, legacy_entity_path};
 use studiobrain_entity::ports::IndexedFile;
+use studiobrain_entity::ports::Vault;
 use studiobrain_entity::service::{id_of, mirror_file};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityService, EntityType};
+use studiobrain_entity::{Template, TemplateSet};
 use studiobrain_kernel::events::SyncSummary;
 use studiobrain_kernel::{Actor, EntityAction, EntityChange, Event, EventKind, TenantId};
 use studiobrain_markdown::Document;
@@ -66,12 +69,95 @@ pub struct Reconciler {
     status: Mutex<HashMap<TenantId, SyncStatus>>,
 }
 
-/// What the folder holds for the types in scope.
+/// What the folder holds for the folders and entities in scope.
+#[derive(Default)]
 struct Scan {
     found: Vec<FoundFile>,
     bytes: HashMap<String, Vec<u8>>,
     failures: Vec<String>,
+    /// Types whose whole folder was read.
     types: BTreeSet<EntityType>,
+    /// Single entities whose files were read.
+    keys: Vec<(EntityType, EntityId)>,
+}
+
+impl Scan {
+    /// Reads one entity file; a missing file is simply not found, an
+    /// unreadable one is reported and its entity left out of the
+    /// comparison (unreadable is not deleted).
+    async fn read(&mut self, vault: &dyn Vault, template: &Template, id: EntityId, path: String) {
+        match vault.read(&path).await {
+            Ok(Some(bytes)) => {
+                self.found.push(FoundFile {
+                    entity_type: template.entity_type.clone(),
+                    id,
+                    content_hash: content_hash(&bytes),
+                    path: path.clone(),
+                });
+                self.bytes.insert(path, bytes);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                self.failures.push(format!("{path}: {err}"));
+                self.types.remove(&template.entity_type);
+                self.keys
+                    .retain(|(t, i)| !(*t == template.entity_type && *i == id));
+                self.found
+                    .retain(|f| !(f.entity_type == template.entity_type && f.id == id));
+            }
+        }
+    }
+}
+
+/// Entities named by more changed paths than this are compared by reading
+/// their whole folder.
+const MOST_SINGLE_ENTITIES: usize = 200;
+
+/// What of one type's folder a reconcile reads.
+enum Target {
+    /// Every entity file in it.
+    Folder,
+    /// The files of these entities only.
+    Entities(BTreeSet<EntityId>),
+}
+
+/// What of `template`'s folder `scope` covers, if anything. A changed path
+/// inside an entity's folder names that entity; the type folder itself (or
+/// a path under `_Templates/`) means the whole folder.
+fn target(template: &Template, scope: &Scope) -> Option<Target> {
+    let paths = match scope {
+        Scope::All => return Some(Target::Folder),
+        Scope::Types(types) => {
+            return types
+                .contains(&template.entity_type)
+                .then_some(Target::Folder);
+        }
+        Scope::Paths(paths) => paths,
+    };
+    if paths.iter().any(|p| p.starts_with("_Templates/")) {
+        return Some(Target::Folder);
+    }
+    let folder = &template.folder_name;
+    let mut ids = BTreeSet::new();
+    for path in paths {
+        if path == folder {
+            return Some(Target::Folder);
+        }
+        let Some(rest) = path.strip_prefix(&format!("{folder}/")) else {
+            continue;
+        };
+        let first = rest.split('/').next().unwrap_or_default();
+        let id = match first.strip_suffix(".md") {
+            Some(_) => id_of(template, &format!("{folder}/{first}")),
+            None => EntityId::parse(first).ok(),
+        };
+        ids.extend(id);
+    }
+    match ids.len() {
+        0 => None,
+        n if n > MOST_SINGLE_ENTITIES => Some(Target::Folder),
+        _ => Some(Target::Entities(ids)),
+    }
 }
 
 impl Reconciler {
@@ -114,7 +200,7 @@ impl Reconciler {
     /// The folder or the index cannot be read.
     pub async fn pending(&self, tenant: &TenantId, scope: Scope) -> EntityResult<PendingChanges> {
         let scan = self.scan(tenant, &scope).await?;
-        let indexed = self.indexed(tenant, &scan.types).await?;
+        let indexed = self.indexed(tenant, &scan).await?;
         let plan = plan(scan.found, indexed);
         let name = |t: &EntityType, id: &dyn std::fmt::Display| format!("{t}/{id}");
         Ok(PendingChanges {
@@ -205,7 +291,7 @@ impl Reconciler {
     ) -> EntityResult<SyncReport> {
         let _write = self.entities.write_lock().await;
         let scan = self.scan(tenant, scope).await?;
-        let indexed = self.indexed(tenant, &scan.types).await?;
+        let indexed = self.indexed(tenant, &scan).await?;
         let scanned = scan.found.len() as u64;
         let plan = plan(scan.found, indexed);
         let mut report = SyncReport {
@@ -227,73 +313,73 @@ impl Reconciler {
         Ok(report)
     }
 
-    /// The index rows of `types`.
-    async fn indexed(
-        &self,
-        tenant: &TenantId,
-        types: &BTreeSet<EntityType>,
-    ) -> EntityResult<Vec<IndexedFile>> {
-        let mut rows = self.entities.index().files(tenant).await?;
-        rows.retain(|row| types.contains(&row.entity_type));
+    /// The index rows of the folders and entities scanned.
+    async fn indexed(&self, tenant: &TenantId, scan: &Scan) -> EntityResult<Vec<IndexedFile>> {
+        let index = self.entities.index();
+        let mut rows = Vec::new();
+        if !scan.types.is_empty() {
+            rows = index.files(tenant).await?;
+            rows.retain(|row| scan.types.contains(&row.entity_type));
+        }
+        for (entity_type, id) in &scan.keys {
+            if let Some(entity) = index.get(tenant, entity_type, id).await? {
+                rows.push(IndexedFile {
+                    entity_type: entity.entity_type,
+                    id: entity.id,
+                    path: entity.path,
+                    content_hash: entity.content_hash,
+                    revision: entity.revision,
+                    created_at: entity.created_at,
+                });
+            }
+        }
         Ok(rows)
     }
 
-    /// Reads the entity files of the types `scope` covers.
-    async fn scan(&self, tenant: &TenantId, scope: &Scope) -> EntityResult<Scan> {
-        let templates = match scope {
-            Scope::All => {
-                self.entities.reload_rules(tenant).await?;
-                self.entities.reload_templates(tenant).await?
-            }
-            Scope::Paths(paths) if paths.iter().any(|p| p.starts_with("_Templates/")) => {
-                self.entities.reload_templates(tenant).await?
-            }
-            _ => self.entities.templates(tenant).await?,
-        };
-        if let Scope::Paths(paths) = scope
-            && paths.iter().any(|p| p.starts_with("_Rules/"))
-        {
+    /// The templates a reconcile of `scope` uses, read again when the scope
+    /// covers templates or rules.
+    async fn templates_for(
+        &self,
+        tenant: &TenantId,
+        scope: &Scope,
+    ) -> EntityResult<Arc<TemplateSet>> {
+        let touches = |prefix: &str| matches!(scope, Scope::Paths(paths) if paths.iter().any(|p| p.starts_with(prefix)));
+        if *scope == Scope::All || touches("_Rules/") {
             self.entities.reload_rules(tenant).await?;
         }
-        let widened = matches!(scope, Scope::Paths(paths) if paths.iter().any(|p| p.starts_with("_Templates/")));
-        let in_scope = |template: &studiobrain_entity::Template| match scope {
-            Scope::All => true,
-            Scope::Types(types) => types.contains(&template.entity_type),
-            Scope::Paths(_) if widened => true,
-            Scope::Paths(paths) => paths.iter().any(|path| {
-                path == &template.folder_name
-                    || path.starts_with(&format!("{}/", template.folder_name))
-            }),
-        };
+        if *scope == Scope::All || touches("_Templates/") {
+            self.entities.reload_templates(tenant).await
+        } else {
+            self.entities.templates(tenant).await
+        }
+    }
+
+    /// Reads the entity files `scope` covers: whole type folders, or, for
+    /// changed paths, just the entities they name.
+    async fn scan(&self, tenant: &TenantId, scope: &Scope) -> EntityResult<Scan> {
+        let templates = self.templates_for(tenant, scope).await?;
         let vault = self.entities.vault(tenant)?;
-        let mut scan = Scan {
-            found: Vec::new(),
-            bytes: HashMap::new(),
-            failures: Vec::new(),
-            types: BTreeSet::new(),
-        };
-        for template in templates.templates().filter(|t| in_scope(t)) {
-            scan.types.insert(template.entity_type.clone());
-            for path in vault.list(&template.folder_name, ".md").await? {
-                let Some(id) = id_of(template, &path) else {
-                    continue;
-                };
-                match vault.read(&path).await {
-                    Ok(Some(bytes)) => {
-                        scan.found.push(FoundFile {
-                            entity_type: template.entity_type.clone(),
-                            id,
-                            path: path.clone(),
-                            content_hash: content_hash(&bytes),
-                        });
-                        scan.bytes.insert(path, bytes);
+        let mut scan = Scan::default();
+        for template in templates.templates() {
+            match target(template, scope) {
+                None => {}
+                Some(Target::Folder) => {
+                    scan.types.insert(template.entity_type.clone());
+                    for path in vault.list(&template.folder_name, ".md").await? {
+                        if let Some(id) = id_of(template, &path) {
+                            scan.read(vault.as_ref(), template, id, path).await;
+                        }
                     }
-                    // Removed between listing and reading: it is gone.
-                    Ok(None) => {}
-                    Err(err) => {
-                        // Unreadable is not deleted: keep its row as it is.
-                        scan.failures.push(format!("{path}: {err}"));
-                        scan.types.remove(&template.entity_type);
+                }
+                Some(Target::Entities(ids)) => {
+                    for id in ids {
+                        scan.keys.push((template.entity_type.clone(), id.clone()));
+                        for path in [
+                            entity_path(template, &id),
+                            legacy_entity_path(template, &id),
+                        ] {
+                            scan.read(vault.as_ref(), template, id.clone(), path).await;
+                        }
                     }
                 }
             }
@@ -456,5 +542,60 @@ impl Reconciler {
                 .announce(tenant, EntityAction::Updated, &entity, None, actor);
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use studiobrain_entity::TemplateLayer;
+
+    fn character() -> Template {
+        Template::parse(
+            "CHARACTER_TEMPLATE.md",
+            "---\nentity_type: character\nfolder_name: Characters\nfile_prefix: CH_\n---\n",
+            TemplateLayer::Standard,
+        )
+        .expect("template")
+    }
+
+    fn ids(target: Option<Target>) -> Vec<String> {
+        match target {
+            Some(Target::Entities(ids)) => ids.iter().map(ToString::to_string).collect(),
+            Some(Target::Folder) => vec!["<folder>".into()],
+            None => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn changed_paths_name_single_entities_or_the_whole_folder() {
+        let t = character();
+        let paths = |list: &[&str]| Scope::Paths(list.iter().map(|p| (*p).to_owned()).collect());
+        assert_eq!(
+            ids(target(
+                &t,
+                &paths(&[
+                    "Characters/rex/CH_rex.md",
+                    "Characters/ann",
+                    "Characters/CH_old.md"
+                ])
+            )),
+            ["ann", "old", "rex"]
+        );
+        assert_eq!(
+            ids(target(&t, &paths(&["Characters/rex/images/a.png"]))),
+            ["rex"]
+        );
+        assert_eq!(ids(target(&t, &paths(&["Characters"]))), ["<folder>"]);
+        assert_eq!(
+            ids(target(&t, &paths(&["_Templates/Core/X_TEMPLATE.md"]))),
+            ["<folder>"]
+        );
+        assert!(ids(target(&t, &paths(&["Locations/x/LOC_x.md", "notes.md"]))).is_empty());
+        let many: Vec<String> = (0..=MOST_SINGLE_ENTITIES)
+            .map(|n| format!("Characters/c{n}"))
+            .collect();
+        assert_eq!(ids(target(&t, &Scope::Paths(many))), ["<folder>"]);
+        assert_eq!(ids(target(&t, &Scope::All)), ["<folder>"]);
     }
 }
