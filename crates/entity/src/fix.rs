@@ -260,7 +260,10 @@ impl EntityService {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let write = if apply {
-            Some(self.write_lock().await)
+            Some(
+                self.entity_write_lock(tenant, &template.entity_type, &id)
+                    .await,
+            )
         } else {
             None
         };

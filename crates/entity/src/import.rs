@@ -143,7 +143,9 @@ impl EntityService {
         let template = self.template(tenant, entity_type).await?;
         let (id, rendered) = prepare(&template, content, entity_id)?;
         let vault = self.vault(tenant)?;
-        let write = self.write_lock().await;
+        let write = self
+            .entity_write_lock(tenant, &template.entity_type, &id)
+            .await;
         let path = entity_path(&template, &id);
         if self
             .index()

@@ -20,6 +20,7 @@ pub mod error;
 pub mod fix;
 pub mod ids;
 pub mod import;
+pub mod locks;
 pub mod ports;
 pub mod registry;
 pub mod rename;

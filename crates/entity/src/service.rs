@@ -9,6 +9,7 @@ use crate::entity::{
 };
 use crate::error::{EntityError, EntityResult, FieldError};
 use crate::ids::{EntityId, EntityType};
+use crate::locks::WriteLocks;
 use crate::ports::{EntityIndex, EntityPage, EntityQuery, Vault, VaultProvider};
 use crate::registry::{TemplateSet, TemplateSource};
 use crate::rules::RuleBook;
@@ -108,7 +109,7 @@ pub struct EntityService {
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     reads: Mutex<HashMap<EntityKey, (EntityView, std::time::Instant)>>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
-    writes: tokio::sync::Mutex<()>,
+    locks: WriteLocks,
     clock: Arc<dyn Clock>,
     layouts: HashMap<EntityType, Value>,
     events: Arc<dyn EventBus>,
@@ -131,7 +132,7 @@ impl EntityService {
             validations: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),
             schemas: Mutex::new(HashMap::new()),
-            writes: tokio::sync::Mutex::new(()),
+            locks: WriteLocks::default(),
             clock: Arc::new(SystemClock),
             layouts: HashMap::new(),
             events: Arc::new(NoEvents),
@@ -218,10 +219,23 @@ impl EntityService {
         &self.index
     }
 
-    /// The lock every write to the files and the index holds, so that a
-    /// reconcile never sees a file whose row is not written yet.
-    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.writes.lock().await
+    /// Excludes every other writer: for changes across the project (a
+    /// reconcile, a rename that rewrites references, template and rule
+    /// edits), so that a reconcile never sees a file whose row is not
+    /// written yet.
+    pub async fn write_lock(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.locks.project().await
+    }
+
+    /// Excludes other writers of one entity (writers of other entities run
+    /// alongside).
+    pub async fn entity_write_lock(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+        id: &EntityId,
+    ) -> crate::locks::EntityWriteGuard<'_> {
+        self.locks.entity(tenant, entity_type, id).await
     }
 
     /// Forgets cached reads and validation after a change made outside the
@@ -579,7 +593,9 @@ impl EntityService {
             .unwrap_or_else(|| template.body.replace("{name}", &name));
         let bytes = studiobrain_markdown::render(&Document::new(fields, body));
         let vault = self.vault(tenant)?;
-        let _write = self.writes.lock().await;
+        let _write = self
+            .entity_write_lock(tenant, &template.entity_type, &id)
+            .await;
         let path = entity_path(&template, &id);
         if self
             .index
@@ -627,7 +643,9 @@ impl EntityService {
     ) -> EntityResult<EntityView> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
-        let _write = self.writes.lock().await;
+        let _write = self
+            .entity_write_lock(tenant, &template.entity_type, &id)
+            .await;
         let (current, text) = self.read_current(tenant, &template, &id, if_match).await?;
         let mut document = studiobrain_markdown::parse(&text)
             .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
@@ -733,7 +751,9 @@ impl EntityService {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let vault = self.vault(tenant)?;
-        let _write = self.writes.lock().await;
+        let _write = self
+            .entity_write_lock(tenant, &template.entity_type, &id)
+            .await;
         let current = self
             .index
             .get(tenant, &template.entity_type, &id)

@@ -224,7 +224,7 @@ impl EntityService {
         let template = self.template(tenant, entity_type).await?;
         let (kind, id) = parse_key(entity_type, id)?;
         let vault = self.vault(tenant)?;
-        let write = self.write_lock().await;
+        let write = self.entity_write_lock(tenant, &kind, &id).await;
         let mut copies = Copies::new();
         copies_of_type(vault.as_ref(), &kind, &mut copies).await?;
         let copy = copies
@@ -283,7 +283,7 @@ impl EntityService {
     pub async fn purge(&self, tenant: &TenantId, entity_type: &str, id: &str) -> EntityResult<()> {
         let (kind, id) = parse_key(entity_type, id)?;
         let vault = self.vault(tenant)?;
-        let _write = self.write_lock().await;
+        let _write = self.entity_write_lock(tenant, &kind, &id).await;
         let mut copies = Copies::new();
         copies_of_type(vault.as_ref(), &kind, &mut copies).await?;
         let copies = copies

@@ -500,7 +500,10 @@ impl Reconciler {
         let missing = || EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"));
         let id = EntityId::parse(id).map_err(|_| missing())?;
         let vault = self.entities.vault(tenant)?;
-        let _write = self.entities.write_lock().await;
+        let _write = self
+            .entities
+            .entity_write_lock(tenant, &template.entity_type, &id)
+            .await;
         let row = self
             .entities
             .index()
