@@ -144,8 +144,13 @@ pub trait EntityIndex: Send + Sync {
         tenant: &TenantId,
         keys: &[(EntityType, EntityId)],
     ) -> EntityResult<()>;
-    /// The file fingerprint of every live entity of `tenant`, by type and id.
-    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>>;
+    /// The file fingerprint of every live entity of `entity_type` in
+    /// `tenant`, by id.
+    async fn files(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+    ) -> EntityResult<Vec<IndexedFile>>;
     /// Live entities per type and status, by type then status.
     async fn status_counts(&self, tenant: &TenantId) -> EntityResult<Vec<StatusCount>>;
     /// The live (not deleted) entity, if any.

@@ -629,7 +629,11 @@ mod tests {
         async fn remove_all(&self, _: &TenantId, _: &[(EntityType, EntityId)]) -> EntityResult<()> {
             Ok(())
         }
-        async fn files(&self, _: &TenantId) -> EntityResult<Vec<crate::ports::IndexedFile>> {
+        async fn files(
+            &self,
+            _: &TenantId,
+            _: &EntityType,
+        ) -> EntityResult<Vec<crate::ports::IndexedFile>> {
             Ok(Vec::new())
         }
         async fn status_counts(

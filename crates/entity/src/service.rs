@@ -288,7 +288,7 @@ impl EntityService {
         self.reload_templates(tenant).await
     }
 
-    /// Reads the tenant's templates again.
+    /// Reads the tenant's templates (and, through them, its schemas) again.
     ///
     /// # Errors
     /// The vault cannot be read.
@@ -319,6 +319,12 @@ impl EntityService {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(tenant.clone(), set.clone());
+        // Schemas derive from the templates and `_Schemas/`: compile anew.
+        self.schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(owner, _), _| owner != tenant);
+        self.forget_validations();
         Ok(set)
     }
 
@@ -461,12 +467,10 @@ impl EntityService {
     }
 
     /// References can change validity of other entities; forget findings.
+    /// (Compiled schemas depend on templates and `_Schemas/` only: they are
+    /// forgotten when the templates are read again.)
     fn forget_validations(&self) {
         self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.schemas
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -103,11 +103,17 @@ impl EntityIndex for MemoryEntityIndex {
         Ok(())
     }
 
-    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>> {
+    async fn files(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+    ) -> EntityResult<Vec<IndexedFile>> {
         Ok(self
             .rows()
             .iter()
-            .filter(|((t, _, _), (_, deleted))| t == tenant && deleted.is_none())
+            .filter(|((t, ty, _), (_, deleted))| {
+                t == tenant && ty == entity_type && deleted.is_none()
+            })
             .map(|(_, (entity, _))| IndexedFile {
                 entity_type: entity.entity_type.clone(),
                 id: entity.id.clone(),

@@ -201,7 +201,11 @@ impl EntityIndex for SqlStore {
         commit(txn, ()).await
     }
 
-    async fn files(&self, tenant: &TenantId) -> EntityResult<Vec<IndexedFile>> {
+    async fn files(
+        &self,
+        tenant: &TenantId,
+        entity_type: &EntityType,
+    ) -> EntityResult<Vec<IndexedFile>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = indexed_entity::Entity::find()
             .select_only()
@@ -213,9 +217,7 @@ impl EntityIndex for SqlStore {
                 Column::Revision,
                 Column::CreatedAt,
             ])
-            .filter(Column::TenantId.eq(tenant.as_str()))
-            .filter(Column::DeletedAt.is_null())
-            .order_by_asc(Column::EntityType)
+            .filter(live_of_type(tenant, entity_type))
             .order_by_asc(Column::EntityId)
             .into_tuple::<(String, String, String, String, i64, DateTime<Utc>)>()
             .all(&txn)

@@ -446,7 +446,14 @@ async fn fingerprints_counts_and_removal(store: &SqlStore) {
         .expect("get");
     assert_eq!(stored, Some(broken.clone()), "the parse error round-trips");
 
-    let files = store.files(&t).await.expect("files");
+    let files = store.files(&t, &kind("character")).await.expect("files");
+    assert!(
+        store
+            .files(&t, &kind("location"))
+            .await
+            .expect("files")
+            .is_empty()
+    );
     let ids: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -487,7 +494,11 @@ async fn fingerprints_counts_and_removal(store: &SqlStore) {
         "a deleted row is not a live row: removal leaves the recycle bin alone"
     );
     assert_eq!(
-        store.files(&other).await.expect("files").len(),
+        store
+            .files(&other, &kind("character"))
+            .await
+            .expect("files")
+            .len(),
         1,
         "other tenant untouched"
     );

@@ -69,19 +69,50 @@ pub struct Reconciler {
     status: Mutex<HashMap<TenantId, SyncStatus>>,
 }
 
-/// What the folder holds for the folders and entities in scope.
+/// What the folder holds for one type: its whole folder, or some of its
+/// entities.
 #[derive(Default)]
 struct Scan {
     found: Vec<FoundFile>,
     bytes: HashMap<String, Vec<u8>>,
     failures: Vec<String>,
-    /// Types whose whole folder was read.
+    /// The type, when its whole folder was read (and could be).
     types: BTreeSet<EntityType>,
     /// Single entities whose files were read.
     keys: Vec<(EntityType, EntityId)>,
 }
 
 impl Scan {
+    /// Reads the entity files of `template` that `target` names.
+    ///
+    /// # Errors
+    /// The folder cannot be listed.
+    async fn of(vault: &dyn Vault, template: &Template, target: Target) -> EntityResult<Self> {
+        let mut scan = Self::default();
+        match target {
+            Target::Folder => {
+                scan.types.insert(template.entity_type.clone());
+                for path in vault.list(&template.folder_name, ".md").await? {
+                    if let Some(id) = id_of(template, &path) {
+                        scan.read(vault, template, id, path).await;
+                    }
+                }
+            }
+            Target::Entities(ids) => {
+                for id in ids {
+                    scan.keys.push((template.entity_type.clone(), id.clone()));
+                    for path in [
+                        entity_path(template, &id),
+                        legacy_entity_path(template, &id),
+                    ] {
+                        scan.read(vault, template, id.clone(), path).await;
+                    }
+                }
+            }
+        }
+        Ok(scan)
+    }
+
     /// Reads one entity file; a missing file is simply not found, an
     /// unreadable one is reported and its entity left out of the
     /// comparison (unreadable is not deleted).
@@ -199,38 +230,37 @@ impl Reconciler {
     /// # Errors
     /// The folder or the index cannot be read.
     pub async fn pending(&self, tenant: &TenantId, scope: Scope) -> EntityResult<PendingChanges> {
-        let scan = self.scan(tenant, &scope).await?;
-        let indexed = self.indexed(tenant, &scan).await?;
-        let plan = plan(scan.found, indexed);
+        let templates = self.templates_for(tenant, &scope).await?;
+        let vault = self.entities.vault(tenant)?;
         let name = |t: &EntityType, id: &dyn std::fmt::Display| format!("{t}/{id}");
-        Ok(PendingChanges {
-            created: plan
+        let mut pending = PendingChanges::default();
+        for template in templates.templates() {
+            let Some(target) = target(template, &scope) else {
+                continue;
+            };
+            let scan = Scan::of(vault.as_ref(), template, target).await?;
+            let indexed = self.indexed(tenant, &scan).await?;
+            let plan = plan(scan.found, indexed);
+            pending
                 .created
-                .iter()
-                .map(|f| name(&f.entity_type, &f.id))
-                .collect(),
-            updated: plan
-                .updated
-                .iter()
-                .map(|(f, _)| name(&f.entity_type, &f.id))
-                .collect(),
-            deleted: plan
+                .extend(plan.created.iter().map(|f| name(&f.entity_type, &f.id)));
+            pending.updated.extend(
+                plan.updated
+                    .iter()
+                    .map(|(f, _)| name(&f.entity_type, &f.id)),
+            );
+            pending
                 .deleted
-                .iter()
-                .map(|r| name(&r.entity_type, &r.id))
-                .collect(),
-            renamed: plan
-                .renamed
-                .iter()
-                .map(|(f, r)| {
-                    format!(
-                        "{} -> {}",
-                        name(&r.entity_type, &r.id),
-                        name(&f.entity_type, &f.id)
-                    )
-                })
-                .collect(),
-        })
+                .extend(plan.deleted.iter().map(|r| name(&r.entity_type, &r.id)));
+            pending.renamed.extend(plan.renamed.iter().map(|(f, r)| {
+                format!(
+                    "{} -> {}",
+                    name(&r.entity_type, &r.id),
+                    name(&f.entity_type, &f.id)
+                )
+            }));
+        }
+        Ok(pending)
     }
 
     /// Compares `scope` of the tenant's folder with the index and applies
@@ -290,18 +320,23 @@ impl Reconciler {
         started: Instant,
     ) -> EntityResult<SyncReport> {
         let _write = self.entities.write_lock().await;
-        let scan = self.scan(tenant, scope).await?;
-        let indexed = self.indexed(tenant, &scan).await?;
-        let scanned = scan.found.len() as u64;
-        let plan = plan(scan.found, indexed);
-        let mut report = SyncReport {
-            failures: scan.failures,
-            ..SyncReport::default()
-        };
-        report.summary.scanned = scanned;
-        if !plan.is_empty() {
-            self.apply(tenant, plan, &scan.bytes, actor, &mut report)
-                .await?;
+        let templates = self.templates_for(tenant, scope).await?;
+        let vault = self.entities.vault(tenant)?;
+        let mut report = SyncReport::default();
+        // One type at a time: a whole project never sits in memory at once.
+        for template in templates.templates() {
+            let Some(target) = target(template, scope) else {
+                continue;
+            };
+            let scan = Scan::of(vault.as_ref(), template, target).await?;
+            let indexed = self.indexed(tenant, &scan).await?;
+            report.summary.scanned += scan.found.len() as u64;
+            report.failures.extend(scan.failures.iter().cloned());
+            let plan = plan(scan.found, indexed);
+            if !plan.is_empty() {
+                self.apply(tenant, plan, &scan.bytes, actor, &mut report)
+                    .await?;
+            }
         }
         report.summary.failed = report.failures.len() as u64;
         report.summary.duration_ms =
@@ -317,9 +352,8 @@ impl Reconciler {
     async fn indexed(&self, tenant: &TenantId, scan: &Scan) -> EntityResult<Vec<IndexedFile>> {
         let index = self.entities.index();
         let mut rows = Vec::new();
-        if !scan.types.is_empty() {
-            rows = index.files(tenant).await?;
-            rows.retain(|row| scan.types.contains(&row.entity_type));
+        for entity_type in &scan.types {
+            rows.extend(index.files(tenant, entity_type).await?);
         }
         for (entity_type, id) in &scan.keys {
             if let Some(entity) = index.get(tenant, entity_type, id).await? {
@@ -347,44 +381,11 @@ impl Reconciler {
         if *scope == Scope::All || touches("_Rules/") {
             self.entities.reload_rules(tenant).await?;
         }
-        if *scope == Scope::All || touches("_Templates/") {
+        if *scope == Scope::All || touches("_Templates/") || touches("_Schemas/") {
             self.entities.reload_templates(tenant).await
         } else {
             self.entities.templates(tenant).await
         }
-    }
-
-    /// Reads the entity files `scope` covers: whole type folders, or, for
-    /// changed paths, just the entities they name.
-    async fn scan(&self, tenant: &TenantId, scope: &Scope) -> EntityResult<Scan> {
-        let templates = self.templates_for(tenant, scope).await?;
-        let vault = self.entities.vault(tenant)?;
-        let mut scan = Scan::default();
-        for template in templates.templates() {
-            match target(template, scope) {
-                None => {}
-                Some(Target::Folder) => {
-                    scan.types.insert(template.entity_type.clone());
-                    for path in vault.list(&template.folder_name, ".md").await? {
-                        if let Some(id) = id_of(template, &path) {
-                            scan.read(vault.as_ref(), template, id, path).await;
-                        }
-                    }
-                }
-                Some(Target::Entities(ids)) => {
-                    for id in ids {
-                        scan.keys.push((template.entity_type.clone(), id.clone()));
-                        for path in [
-                            entity_path(template, &id),
-                            legacy_entity_path(template, &id),
-                        ] {
-                            scan.read(vault.as_ref(), template, id.clone(), path).await;
-                        }
-                    }
-                }
-            }
-        }
-        Ok(scan)
     }
 
     async fn apply(
@@ -472,10 +473,10 @@ impl Reconciler {
             ));
         }
         let summary = &mut report.summary;
-        summary.created = plan.created.len() as u64;
-        summary.updated = plan.updated.len() as u64;
-        summary.deleted = plan.deleted.len() as u64;
-        summary.renamed = plan.renamed.len() as u64;
+        summary.created += plan.created.len() as u64;
+        summary.updated += plan.updated.len() as u64;
+        summary.deleted += plan.deleted.len() as u64;
+        summary.renamed += plan.renamed.len() as u64;
         Ok(())
     }
 }
