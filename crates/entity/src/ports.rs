@@ -11,6 +11,18 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use studiobrain_kernel::TenantId;
 
+/// What tells one version of a file from another without reading it: its
+/// size and an adapter-defined version (inode, modification and change
+/// times on a file system; an ETag on an object store). Equal stamps mean
+/// the same content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub size: u64,
+    /// Adapter-defined version.
+    pub version: String,
+}
+
 /// A project folder.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -34,6 +46,26 @@ pub trait Vault: Send + Sync {
     /// Every file under `dir` (recursively) whose name ends with `suffix`,
     /// as paths relative to the root, sorted; empty if `dir` is absent.
     async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>>;
+    /// The stamp of the file at `path`; `None` when it is absent or the
+    /// adapter cannot stamp files (callers then read the file). MUST NOT
+    /// read the file's content.
+    async fn stamp(&self, path: &str) -> EntityResult<Option<FileStamp>> {
+        let _ = path;
+        Ok(None)
+    }
+    /// [`Self::list`] with each file's stamp when the adapter has one.
+    async fn list_stamped(
+        &self,
+        dir: &str,
+        suffix: &str,
+    ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
+        Ok(self
+            .list(dir, suffix)
+            .await?
+            .into_iter()
+            .map(|path| (path, None))
+            .collect())
+    }
 }
 
 /// Hands out the project folder of each tenant.

@@ -15,7 +15,7 @@ use std::time::Instant;
 use studiobrain_entity::entity::content_hash;
 use studiobrain_entity::entity::{entity_path, legacy_entity_path};
 use studiobrain_entity::ports::IndexedFile;
-use studiobrain_entity::ports::Vault;
+use studiobrain_entity::ports::{FileStamp, Vault};
 use studiobrain_entity::service::{id_of, mirror_file};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityService, EntityType};
 use studiobrain_entity::{Template, TemplateSet};
@@ -63,10 +63,21 @@ pub struct PendingChanges {
     pub renamed: Vec<String>,
 }
 
+impl PendingChanges {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty()
+            && self.updated.is_empty()
+            && self.deleted.is_empty()
+            && self.renamed.is_empty()
+    }
+}
+
 /// Compares folders with the index and applies the difference.
 pub struct Reconciler {
     entities: Arc<EntityService>,
     status: Mutex<HashMap<TenantId, SyncStatus>>,
+    known: KnownFiles,
 }
 
 /// What the folder holds for one type: its whole folder, or some of its
@@ -87,14 +98,18 @@ impl Scan {
     ///
     /// # Errors
     /// The folder cannot be listed.
-    async fn of(vault: &dyn Vault, template: &Template, target: Target) -> EntityResult<Self> {
+    async fn of(source: &Source<'_>, template: &Template, target: Target) -> EntityResult<Self> {
         let mut scan = Self::default();
         match target {
             Target::Folder => {
                 scan.types.insert(template.entity_type.clone());
-                for path in vault.list(&template.folder_name, ".md").await? {
+                let listed = source
+                    .vault
+                    .list_stamped(&template.folder_name, ".md")
+                    .await?;
+                for (path, stamp) in listed {
                     if let Some(id) = id_of(template, &path) {
-                        scan.read(vault, template, id, path).await;
+                        scan.read(source, template, id, path, stamp).await;
                     }
                 }
             }
@@ -105,7 +120,8 @@ impl Scan {
                         entity_path(template, &id),
                         legacy_entity_path(template, &id),
                     ] {
-                        scan.read(vault, template, id.clone(), path).await;
+                        let stamp = source.vault.stamp(&path).await.ok().flatten();
+                        scan.read(source, template, id.clone(), path, stamp).await;
                     }
                 }
             }
@@ -116,13 +132,40 @@ impl Scan {
     /// Reads one entity file; a missing file is simply not found, an
     /// unreadable one is reported and its entity left out of the
     /// comparison (unreadable is not deleted).
-    async fn read(&mut self, vault: &dyn Vault, template: &Template, id: EntityId, path: String) {
-        match vault.read(&path).await {
+    /// A file whose stamp was seen before is not read again: its known hash
+    /// is used.
+    async fn read(
+        &mut self,
+        source: &Source<'_>,
+        template: &Template,
+        id: EntityId,
+        path: String,
+        stamp: Option<FileStamp>,
+    ) {
+        let known = stamp
+            .as_ref()
+            .and_then(|stamp| source.known.hash(source.tenant, &path, stamp));
+        if let Some(content_hash) = known {
+            self.found.push(FoundFile {
+                entity_type: template.entity_type.clone(),
+                id,
+                content_hash,
+                path,
+            });
+            return;
+        }
+        match source.vault.read(&path).await {
             Ok(Some(bytes)) => {
+                let content_hash = content_hash(&bytes);
+                if let Some(stamp) = stamp {
+                    source
+                        .known
+                        .remember(source.tenant, &path, stamp, &content_hash);
+                }
                 self.found.push(FoundFile {
                     entity_type: template.entity_type.clone(),
                     id,
-                    content_hash: content_hash(&bytes),
+                    content_hash,
                     path: path.clone(),
                 });
                 self.bytes.insert(path, bytes);
@@ -138,6 +181,36 @@ impl Scan {
             }
         }
     }
+}
+
+/// Content hashes of files by stamp, so that an unchanged file is neither
+/// read nor even opened again (an open is itself an event the watcher
+/// sees). Filled by every scan; the start-up reconcile reads everything.
+#[derive(Default)]
+struct KnownFiles(Mutex<HashMap<(TenantId, String), (FileStamp, String)>>);
+
+impl KnownFiles {
+    fn hash(&self, tenant: &TenantId, path: &str, stamp: &FileStamp) -> Option<String> {
+        let known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match known.get(&(tenant.clone(), path.to_owned())) {
+            Some((seen, hash)) if seen == stamp => Some(hash.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, tenant: &TenantId, path: &str, stamp: FileStamp, hash: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((tenant.clone(), path.to_owned()), (stamp, hash.to_owned()));
+    }
+}
+
+/// Where a scan reads from: a tenant's folder and what is known of it.
+struct Source<'a> {
+    tenant: &'a TenantId,
+    vault: &'a dyn Vault,
+    known: &'a KnownFiles,
 }
 
 /// Entities named by more changed paths than this are compared by reading
@@ -198,6 +271,7 @@ impl Reconciler {
         Self {
             entities,
             status: Mutex::new(HashMap::new()),
+            known: KnownFiles::default(),
         }
     }
 
@@ -238,7 +312,12 @@ impl Reconciler {
             let Some(target) = target(template, &scope) else {
                 continue;
             };
-            let scan = Scan::of(vault.as_ref(), template, target).await?;
+            let source = Source {
+                tenant,
+                vault: vault.as_ref(),
+                known: &self.known,
+            };
+            let scan = Scan::of(&source, template, target).await?;
             let indexed = self.indexed(tenant, &scan).await?;
             let plan = plan(scan.found, indexed);
             pending
@@ -319,6 +398,19 @@ impl Reconciler {
         actor: &Actor,
         started: Instant,
     ) -> EntityResult<SyncReport> {
+        // File events mostly echo the server's own writes: check without
+        // stopping other writers first, and take the project-wide lock
+        // (then compare again) only when something differs.
+        if matches!(scope, Scope::Paths(_)) && self.pending(tenant, scope.clone()).await?.is_empty()
+        {
+            return Ok(SyncReport {
+                summary: SyncSummary {
+                    duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    ..SyncSummary::default()
+                },
+                ..SyncReport::default()
+            });
+        }
         let _write = self.entities.write_lock().await;
         let templates = self.templates_for(tenant, scope).await?;
         let vault = self.entities.vault(tenant)?;
@@ -328,13 +420,18 @@ impl Reconciler {
             let Some(target) = target(template, scope) else {
                 continue;
             };
-            let scan = Scan::of(vault.as_ref(), template, target).await?;
+            let source = Source {
+                tenant,
+                vault: vault.as_ref(),
+                known: &self.known,
+            };
+            let scan = Scan::of(&source, template, target).await?;
             let indexed = self.indexed(tenant, &scan).await?;
             report.summary.scanned += scan.found.len() as u64;
             report.failures.extend(scan.failures.iter().cloned());
             let plan = plan(scan.found, indexed);
             if !plan.is_empty() {
-                self.apply(tenant, plan, &scan.bytes, actor, &mut report)
+                self.apply(&source, plan, scan.bytes, actor, &mut report)
                     .await?;
             }
         }
@@ -390,12 +487,26 @@ impl Reconciler {
 
     async fn apply(
         &self,
-        tenant: &TenantId,
+        source: &Source<'_>,
         plan: Plan,
-        bytes: &HashMap<String, Vec<u8>>,
+        mut bytes: HashMap<String, Vec<u8>>,
         actor: &Actor,
         report: &mut SyncReport,
     ) -> EntityResult<()> {
+        let tenant = source.tenant;
+        // Files known by their stamp were not read: read those that change.
+        let changing = plan
+            .created
+            .iter()
+            .chain(plan.updated.iter().map(|(file, _)| file))
+            .chain(plan.renamed.iter().map(|(file, _)| file));
+        for file in changing {
+            if !bytes.contains_key(&file.path)
+                && let Some(content) = source.vault.read(&file.path).await?
+            {
+                bytes.insert(file.path.clone(), content);
+            }
+        }
         let templates = self.entities.templates(tenant).await?;
         let now = Utc::now();
         let mut rows: Vec<(EntityAction, Entity, Option<studiobrain_entity::EntityId>)> =

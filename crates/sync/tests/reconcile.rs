@@ -6,7 +6,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use studiobrain_entity::{EntityService, NewEntity, TemplateSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use studiobrain_entity::ports::{FileStamp, Vault, VaultProvider};
+use studiobrain_entity::{EntityResult, EntityService, NewEntity, TemplateSet};
 use studiobrain_kernel::{Actor, Event, EventKind, TenantId, UserId};
 use studiobrain_memory::{LocalEventBus, MemoryEntityIndex};
 use studiobrain_sync::{Reconciler, Scope, Trigger};
@@ -15,11 +17,65 @@ use tokio::sync::broadcast::Receiver;
 
 const TEMPLATE: &str = "---\nentity_type: character\nfolder_name: Characters\nfile_prefix: CH_\nid: \"\"\nname: \"\"\nstatus: draft\n---\n# {name}\n";
 
+/// Counts the files read through the vault.
+struct CountingVault {
+    inner: Arc<dyn Vault>,
+    reads: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl Vault for CountingVault {
+    async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.read(path).await
+    }
+    async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()> {
+        self.inner.write(path, bytes).await
+    }
+    async fn create_dir(&self, path: &str) -> EntityResult<()> {
+        self.inner.create_dir(path).await
+    }
+    async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
+        self.inner.rename(from, to).await
+    }
+    async fn remove_dir(&self, path: &str) -> EntityResult<()> {
+        self.inner.remove_dir(path).await
+    }
+    async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
+        self.inner.list(dir, suffix).await
+    }
+    async fn stamp(&self, path: &str) -> EntityResult<Option<FileStamp>> {
+        self.inner.stamp(path).await
+    }
+    async fn list_stamped(
+        &self,
+        dir: &str,
+        suffix: &str,
+    ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
+        self.inner.list_stamped(dir, suffix).await
+    }
+}
+
+struct CountingProvider {
+    inner: FsVaultProvider,
+    reads: Arc<AtomicUsize>,
+}
+
+impl VaultProvider for CountingProvider {
+    fn vault(&self, tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
+        Ok(Arc::new(CountingVault {
+            inner: self.inner.vault(tenant)?,
+            reads: self.reads.clone(),
+        }))
+    }
+}
+
 struct Setup {
     _dir: tempfile::TempDir,
     project: std::path::PathBuf,
     reconciler: Reconciler,
     events: Receiver<Arc<Event>>,
+    reads: Arc<AtomicUsize>,
 }
 
 fn setup() -> Setup {
@@ -34,12 +90,12 @@ fn setup() -> Setup {
     };
     let bus = Arc::new(LocalEventBus::new(1024));
     let events = bus.subscribe();
+    let reads = Arc::new(AtomicUsize::new(0));
     let entities = EntityService::new(
-        Arc::new(FsVaultProvider::new(
-            Some(project.clone()),
-            dir.path().join("tenants"),
-            layout,
-        )),
+        Arc::new(CountingProvider {
+            inner: FsVaultProvider::new(Some(project.clone()), dir.path().join("tenants"), layout),
+            reads: reads.clone(),
+        }),
         Arc::new(MemoryEntityIndex::new()),
         Arc::new(TemplateSet::load(Vec::new())),
     )
@@ -52,6 +108,7 @@ fn setup() -> Setup {
         project,
         reconciler: Reconciler::new(Arc::new(entities)),
         events,
+        reads,
     }
 }
 
@@ -259,4 +316,34 @@ async fn a_scoped_reconcile_looks_only_at_the_touched_folders() {
         !status.running && status.last.is_none(),
         "pending changes nothing"
     );
+}
+
+#[tokio::test]
+async fn unchanged_files_are_not_read_again() {
+    let s = setup();
+    for n in 0..20 {
+        let id = format!("c{n}");
+        write(
+            &s.project,
+            &format!("Characters/{id}/CH_{id}.md"),
+            &character(&id, &format!("C {n}")),
+        );
+    }
+    sync_all(&s).await;
+    let before = s.reads.load(Ordering::SeqCst);
+    let report = sync_all(&s).await;
+    assert_eq!(report.summary.scanned, 20);
+    let entity_reads = s.reads.load(Ordering::SeqCst) - before;
+    // Templates and rules are read again by a full reconcile; entity files are not.
+    assert!(
+        entity_reads < 20,
+        "{entity_reads} reads for 20 unchanged entity files"
+    );
+    write(
+        &s.project,
+        "Characters/c3/CH_c3.md",
+        &character("c3", "C three"),
+    );
+    let report = sync_all(&s).await;
+    assert_eq!(report.summary.updated, 1, "a changed file is still seen");
 }

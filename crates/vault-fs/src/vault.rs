@@ -4,7 +4,7 @@ use crate::paths::{confined, join};
 use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use studiobrain_entity::ports::Vault;
+use studiobrain_entity::ports::{FileStamp, Vault};
 use studiobrain_entity::{EntityError, EntityResult};
 
 /// A project folder on the local file system.
@@ -69,7 +69,29 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
     result.map_err(io(format!("writing {}", path.display())))
 }
 
-fn list_files(root: &Path, dir: &Path, suffix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+/// The stamp of a file from its metadata: size, inode, and modification
+/// and change times in nanoseconds (an atomic replace changes the inode).
+fn stamp_of(meta: &std::fs::Metadata) -> FileStamp {
+    use std::os::unix::fs::MetadataExt;
+    FileStamp {
+        size: meta.len(),
+        version: format!(
+            "{}:{}.{}:{}.{}",
+            meta.ino(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ),
+    }
+}
+
+fn list_files(
+    root: &Path,
+    dir: &Path,
+    suffix: &str,
+    out: &mut Vec<(String, Option<FileStamp>)>,
+) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -85,7 +107,8 @@ fn list_files(root: &Path, dir: &Path, suffix: &str, out: &mut Vec<String>) -> s
             && path.to_string_lossy().ends_with(suffix)
             && let Ok(relative) = path.strip_prefix(root)
         {
-            out.push(relative.to_string_lossy().replace('\\', "/"));
+            let stamp = entry.metadata().ok().map(|meta| stamp_of(&meta));
+            out.push((relative.to_string_lossy().replace('\\', "/"), stamp));
         }
     }
     Ok(())
@@ -161,6 +184,30 @@ impl Vault for FsVault {
     }
 
     async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
+        Ok(self
+            .list_stamped(dir, suffix)
+            .await?
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect())
+    }
+
+    async fn stamp(&self, path: &str) -> EntityResult<Option<FileStamp>> {
+        let path = self.resolve(path)?;
+        blocking(move || match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => Ok(Some(stamp_of(&meta))),
+            Ok(_) => Ok(None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(io(format!("reading {}", path.display()))(err)),
+        })
+        .await
+    }
+
+    async fn list_stamped(
+        &self,
+        dir: &str,
+        suffix: &str,
+    ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
         let root = self.root.clone();
         let start = self.resolve(dir)?;
         let suffix = suffix.to_owned();
@@ -168,7 +215,7 @@ impl Vault for FsVault {
             let mut out = Vec::new();
             list_files(&root, &start, &suffix, &mut out)
                 .map_err(io(format!("listing {}", start.display())))?;
-            out.sort();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(out)
         })
         .await
@@ -211,6 +258,34 @@ mod tests {
         assert_eq!(
             vault.list("Characters", ".md").await.expect("listed"),
             vec!["Characters/rex/CH_rex.md"]
+        );
+        let stamp = vault
+            .stamp("Characters/rex/CH_rex.md")
+            .await
+            .expect("stamp");
+        let listed = vault
+            .list_stamped("Characters", ".md")
+            .await
+            .expect("listed");
+        assert_eq!(listed[0].1, stamp, "listing and stat agree");
+        vault
+            .write("Characters/rex/CH_rex.md", b"---\nid: rex\n---\n")
+            .await
+            .expect("rewritten");
+        let again = vault
+            .stamp("Characters/rex/CH_rex.md")
+            .await
+            .expect("stamp");
+        assert_ne!(
+            again, stamp,
+            "an atomic rewrite of the same bytes is a new version"
+        );
+        assert_eq!(
+            vault
+                .stamp("Characters/ann/CH_ann.md")
+                .await
+                .expect("stamp"),
+            None
         );
     }
 

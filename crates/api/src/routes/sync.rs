@@ -156,10 +156,7 @@ pub struct PendingChangesOut {
 impl From<PendingChanges> for PendingChangesOut {
     fn from(p: PendingChanges) -> Self {
         Self {
-            has_changes: !(p.created.is_empty()
-                && p.updated.is_empty()
-                && p.deleted.is_empty()
-                && p.renamed.is_empty()),
+            has_changes: !p.is_empty(),
             created: p.created,
             updated: p.updated,
             deleted: p.deleted,
