@@ -242,29 +242,36 @@ async fn watch_loop(
     mut changes: mpsc::UnboundedReceiver<studiobrain_vault_fs::FolderChange>,
 ) {
     use studiobrain_vault_fs::FolderChange;
+    let local = TenantId::local();
     while let Some(first) = changes.recv().await {
-        let mut scope = match first {
-            FolderChange::Paths(paths) => Some(paths),
-            FolderChange::Rescan => None,
+        let (mut paths, mut rescan, mut replaced) = (Vec::new(), false, false);
+        let mut absorb = |change| match change {
+            FolderChange::Paths(more) => paths.extend(more),
+            FolderChange::Rescan => rescan = true,
+            FolderChange::Replaced => replaced = true,
         };
+        absorb(first);
         while let Ok(more) = changes.try_recv() {
-            scope = match (scope, more) {
-                (Some(mut paths), FolderChange::Paths(more)) => {
-                    paths.extend(more);
-                    Some(paths)
-                }
-                _ => None,
-            };
+            absorb(more);
         }
-        watcher.record_batch(scope.as_ref().map_or(0, Vec::len), scope.is_none());
-        let scope = scope.map_or(Scope::All, Scope::Paths);
+        // A full scan opens every folder, and inotify reports opens: on a
+        // large project the scan itself overflows the event queue. Such a
+        // rescan request right after a full scan is that echo, not lost
+        // changes (any real one is caught by the periodic safety net).
+        let echo = rescan
+            && !replaced
+            && reconciler
+                .since_full_scan(&local)
+                .is_some_and(|elapsed| elapsed < watcher.settle_time());
+        let full = replaced || (rescan && !echo);
+        watcher.record_batch(paths.len(), full);
+        let scope = match (full, paths.is_empty()) {
+            (true, _) => Scope::All,
+            (false, true) => continue,
+            (false, false) => Scope::Paths(paths),
+        };
         if let Err(err) = reconciler
-            .reconcile(
-                &TenantId::local(),
-                scope,
-                Trigger::Watcher,
-                &Actor::FileWatcher,
-            )
+            .reconcile(&local, scope, Trigger::Watcher, &Actor::FileWatcher)
             .await
         {
             tracing::warn!(%err, "reconcile after file events failed; the next event or the periodic run retries");

@@ -116,7 +116,13 @@ impl WatcherControl {
             tracing::warn!(%err, "file watcher not restarted");
         }
         // Whatever changed while unwatched is found by a full reconcile.
-        let _ = self.changes.send(FolderChange::Rescan);
+        let _ = self.changes.send(FolderChange::Replaced);
+    }
+
+    /// How long after a full scan the watcher may still deliver that
+    /// scan's own echo: two debounce periods and a second.
+    pub fn settle_time(&self) -> Duration {
+        self.debounce * 2 + Duration::from_secs(1)
     }
 
     /// Counts a batch received from the watcher.

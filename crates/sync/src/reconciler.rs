@@ -78,6 +78,7 @@ pub struct Reconciler {
     entities: Arc<EntityService>,
     status: Mutex<HashMap<TenantId, SyncStatus>>,
     known: KnownFiles,
+    full_scans: Mutex<HashMap<TenantId, Instant>>,
 }
 
 /// What the folder holds for one type: its whole folder, or some of its
@@ -272,6 +273,7 @@ impl Reconciler {
             entities,
             status: Mutex::new(HashMap::new()),
             known: KnownFiles::default(),
+            full_scans: Mutex::new(HashMap::new()),
         }
     }
 
@@ -288,6 +290,16 @@ impl Reconciler {
             .get(tenant)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Time since the last full reconcile of `tenant` (other than the one
+    /// at start-up) finished, if any.
+    pub fn since_full_scan(&self, tenant: &TenantId) -> Option<std::time::Duration> {
+        self.full_scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .map(Instant::elapsed)
     }
 
     fn set_running(&self, tenant: &TenantId, running: bool) {
@@ -361,6 +373,13 @@ impl Reconciler {
         let started_at = Utc::now();
         self.set_running(tenant, true);
         let result = self.run(tenant, &scope, actor, started).await;
+        // Scans at start-up run before any watcher: they leave no echo.
+        if scope == Scope::All && trigger != Trigger::Startup && result.is_ok() {
+            self.full_scans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(tenant.clone(), Instant::now());
+        }
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         let entry = status.entry(tenant.clone()).or_default();
         entry.running = false;

@@ -20,6 +20,9 @@ pub enum FolderChange {
     Paths(Vec<String>),
     /// Events were lost or the folder itself changed: compare everything.
     Rescan,
+    /// The watched folder was replaced by another: compare everything,
+    /// whatever happened just before.
+    Replaced,
 }
 
 /// Folder names whose contents never hold entities.
