@@ -184,6 +184,18 @@ impl Scan {
     }
 }
 
+/// One type's comparison of files and rows.
+struct Comparison {
+    /// What must change.
+    plan: Plan,
+    /// The files read (those known by their stamp were not).
+    bytes: HashMap<String, Vec<u8>>,
+    /// Files that could not be read.
+    failures: Vec<String>,
+    /// Entity files compared.
+    scanned: u64,
+}
+
 /// Content hashes of files by stamp, so that an unchanged file is neither
 /// read nor even opened again (an open is itself an event the watcher
 /// sees). Filled by every scan; the start-up reconcile reads everything.
@@ -320,18 +332,16 @@ impl Reconciler {
         let vault = self.entities.vault(tenant)?;
         let name = |t: &EntityType, id: &dyn std::fmt::Display| format!("{t}/{id}");
         let mut pending = PendingChanges::default();
+        let source = Source {
+            tenant,
+            vault: vault.as_ref(),
+            known: &self.known,
+        };
         for template in templates.templates() {
             let Some(target) = target(template, &scope) else {
                 continue;
             };
-            let source = Source {
-                tenant,
-                vault: vault.as_ref(),
-                known: &self.known,
-            };
-            let scan = Scan::of(&source, template, target).await?;
-            let indexed = self.indexed(tenant, &scan).await?;
-            let plan = plan(scan.found, indexed);
+            let plan = self.compare(&source, template, target).await?.plan;
             pending
                 .created
                 .extend(plan.created.iter().map(|f| name(&f.entity_type, &f.id)));
@@ -434,23 +444,21 @@ impl Reconciler {
         let templates = self.templates_for(tenant, scope).await?;
         let vault = self.entities.vault(tenant)?;
         let mut report = SyncReport::default();
+        let source = Source {
+            tenant,
+            vault: vault.as_ref(),
+            known: &self.known,
+        };
         // One type at a time: a whole project never sits in memory at once.
         for template in templates.templates() {
             let Some(target) = target(template, scope) else {
                 continue;
             };
-            let source = Source {
-                tenant,
-                vault: vault.as_ref(),
-                known: &self.known,
-            };
-            let scan = Scan::of(&source, template, target).await?;
-            let indexed = self.indexed(tenant, &scan).await?;
-            report.summary.scanned += scan.found.len() as u64;
-            report.failures.extend(scan.failures.iter().cloned());
-            let plan = plan(scan.found, indexed);
-            if !plan.is_empty() {
-                self.apply(&source, plan, scan.bytes, actor, &mut report)
+            let compared = self.compare(&source, template, target).await?;
+            report.summary.scanned += compared.scanned;
+            report.failures.extend(compared.failures);
+            if !compared.plan.is_empty() {
+                self.apply(&source, compared.plan, compared.bytes, actor, &mut report)
                     .await?;
             }
         }
@@ -462,6 +470,23 @@ impl Reconciler {
                 deleted = report.summary.deleted, renamed = report.summary.renamed, "folder reconciled");
         }
         Ok(report)
+    }
+
+    /// Compares one type's files (those `target` names) with their rows.
+    async fn compare(
+        &self,
+        source: &Source<'_>,
+        template: &Template,
+        target: Target,
+    ) -> EntityResult<Comparison> {
+        let scan = Scan::of(source, template, target).await?;
+        let indexed = self.indexed(source.tenant, &scan).await?;
+        Ok(Comparison {
+            scanned: scan.found.len() as u64,
+            plan: plan(scan.found, indexed),
+            bytes: scan.bytes,
+            failures: scan.failures,
+        })
     }
 
     /// The index rows of the folders and entities scanned.

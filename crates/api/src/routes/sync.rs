@@ -13,15 +13,13 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use studiobrain_auth::Permission;
 use studiobrain_entity::EntityType;
-use studiobrain_kernel::TenantId;
+use studiobrain_kernel::{SyncSummary, TenantId};
 use studiobrain_sync::{PendingChanges, Scope, SyncReport, SyncRun, Trigger};
 use utoipa::ToSchema;
 
-/// The result of a sync run.
+/// The counts of a sync run.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SyncResultOut {
-    /// `completed`.
-    pub status: &'static str,
+pub struct SyncCountsOut {
     /// Entities whose file appeared.
     pub created: u64,
     /// Entities whose file changed.
@@ -30,22 +28,18 @@ pub struct SyncResultOut {
     pub deleted: u64,
     /// Entities whose file moved.
     pub renamed: u64,
-    /// Files that could not be read or parsed (parsed-failed files stay
+    /// Files that could not be read or parsed (files that do not parse stay
     /// indexed as invalid entities).
     pub failed: u64,
     /// Entity files compared.
     pub scanned: u64,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
-    /// What failed, per file.
-    pub failures: Vec<String>,
 }
 
-impl From<SyncReport> for SyncResultOut {
-    fn from(report: SyncReport) -> Self {
-        let s = report.summary;
+impl From<SyncSummary> for SyncCountsOut {
+    fn from(s: SyncSummary) -> Self {
         Self {
-            status: "completed",
             created: s.created,
             updated: s.updated,
             deleted: s.deleted,
@@ -53,6 +47,27 @@ impl From<SyncReport> for SyncResultOut {
             failed: s.failed,
             scanned: s.scanned,
             duration_ms: s.duration_ms,
+        }
+    }
+}
+
+/// The result of a sync run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResultOut {
+    /// `completed`.
+    pub status: &'static str,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: SyncCountsOut,
+    /// What failed, per file.
+    pub failures: Vec<String>,
+}
+
+impl From<SyncReport> for SyncResultOut {
+    fn from(report: SyncReport) -> Self {
+        Self {
+            status: "completed",
+            counts: report.summary.into(),
             failures: report.failures,
         }
     }
@@ -67,38 +82,20 @@ pub struct SyncRunOut {
     pub started_at: String,
     /// End (RFC 3339).
     pub finished_at: String,
-    /// Counts (zero when it failed).
-    pub created: u64,
-    /// Updated entities.
-    pub updated: u64,
-    /// Deleted entities.
-    pub deleted: u64,
-    /// Renamed entities.
-    pub renamed: u64,
-    /// Failed files.
-    pub failed: u64,
-    /// Files compared.
-    pub scanned: u64,
-    /// Wall time in milliseconds.
-    pub duration_ms: u64,
+    /// Its counts (zero when it failed).
+    #[serde(flatten)]
+    pub counts: SyncCountsOut,
     /// Why the run failed as a whole, if it did.
     pub error: Option<String>,
 }
 
 impl From<SyncRun> for SyncRunOut {
     fn from(run: SyncRun) -> Self {
-        let s = run.summary;
         Self {
             trigger: run.trigger.as_str(),
             started_at: run.started_at.to_rfc3339(),
             finished_at: run.finished_at.to_rfc3339(),
-            created: s.created,
-            updated: s.updated,
-            deleted: s.deleted,
-            renamed: s.renamed,
-            failed: s.failed,
-            scanned: s.scanned,
-            duration_ms: s.duration_ms,
+            counts: run.summary.into(),
             error: run.error,
         }
     }
