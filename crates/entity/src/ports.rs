@@ -78,7 +78,7 @@ pub trait VaultProvider: Send + Sync {
 }
 
 /// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     /// Smallest first.
     Asc,
@@ -88,7 +88,7 @@ pub enum SortOrder {
 }
 
 /// A list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntityQuery {
     /// Type to list.
     pub entity_type: EntityType,

@@ -87,6 +87,12 @@ type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 /// expired entry while the others keep the current copy).
 const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// One page of a list with its total, as cached.
+type ListPage = Arc<(u64, Vec<EntityView>)>;
+
+/// Most list pages kept in the read cache; it is emptied when full.
+const LIST_CACHE_PAGES: usize = 1_000;
+
 /// Most entities kept in the read cache; it is emptied when full.
 const READ_CACHE_ENTRIES: usize = 20_000;
 
@@ -108,6 +114,7 @@ pub struct EntityService {
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     reads: Mutex<HashMap<EntityKey, (EntityView, std::time::Instant)>>,
+    lists: Mutex<HashMap<(TenantId, EntityQuery), (ListPage, std::time::Instant)>>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
     locks: WriteLocks,
     clock: Arc<dyn Clock>,
@@ -131,6 +138,7 @@ impl EntityService {
             rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),
+            lists: Mutex::new(HashMap::new()),
             schemas: Mutex::new(HashMap::new()),
             locks: WriteLocks::default(),
             clock: Arc::new(SystemClock),
@@ -471,6 +479,7 @@ impl EntityService {
     /// forgotten when the templates are read again.)
     fn forget_validations(&self) {
         self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.lists.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -541,7 +550,9 @@ impl EntityService {
         Ok(view)
     }
 
-    /// A page of entities with their validation.
+    /// A page of entities with their validation. Pages are served from
+    /// memory for up to [`READ_CACHE_TTL`], like single reads, and
+    /// forgotten by every write of the service.
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type.
@@ -550,13 +561,31 @@ impl EntityService {
         tenant: &TenantId,
         query: EntityQuery,
     ) -> EntityResult<(u64, Vec<EntityView>)> {
+        let key = (tenant.clone(), query);
+        let now = std::time::Instant::now();
+        if let Some((page, fresh_until)) = self
+            .lists
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && *fresh_until > now
+        {
+            return Ok((page.0, page.1.clone()));
+        }
+        let query = &key.1;
         let template = self.template(tenant, query.entity_type.as_str()).await?;
-        let EntityPage { total, entities } = self.index.list(tenant, &query).await?;
+        let EntityPage { total, entities } = self.index.list(tenant, query).await?;
         let mut views = Vec::with_capacity(entities.len());
         for entity in entities {
             views.push(self.view(tenant, &template, entity).await?);
         }
-        Ok((total, views))
+        let page = Arc::new((total, views));
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if lists.len() >= LIST_CACHE_PAGES {
+            lists.clear();
+        }
+        lists.insert(key, (page.clone(), now + READ_CACHE_TTL));
+        Ok((page.0, page.1.clone()))
     }
 
     /// Creates an entity from its template: the file at
