@@ -551,8 +551,8 @@ impl EntityService {
     }
 
     /// A page of entities with their validation. Pages are served from
-    /// memory for up to [`READ_CACHE_TTL`], like single reads, and
-    /// forgotten by every write of the service.
+    /// memory for up to [`READ_CACHE_TTL`] and refreshed by one request at a
+    /// time, like single reads, and forgotten by every write of the service.
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type.
@@ -563,14 +563,16 @@ impl EntityService {
     ) -> EntityResult<(u64, Vec<EntityView>)> {
         let key = (tenant.clone(), query);
         let now = std::time::Instant::now();
-        if let Some((page, fresh_until)) = self
-            .lists
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            && *fresh_until > now
         {
-            return Ok((page.0, page.1.clone()));
+            let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((page, fresh_until)) = lists.get_mut(&key) {
+                if *fresh_until > now {
+                    return Ok((page.0, page.1.clone()));
+                }
+                // Expired: this request refreshes it; the others keep the
+                // current copy meanwhile instead of all reading at once.
+                *fresh_until = now + READ_CACHE_TTL;
+            }
         }
         let query = &key.1;
         let template = self.template(tenant, query.entity_type.as_str()).await?;
