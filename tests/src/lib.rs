@@ -113,7 +113,9 @@ impl TestApp {
     }
 
     /// A second server process sharing this one's database and data
-    /// directory (as servers behind a load balancer share them).
+    /// directory (as servers behind a load balancer share them). Its own
+    /// `data_dir` field is an unused empty folder: reach the shared files
+    /// through the first server.
     pub async fn spawn_peer(&self) -> Self {
         let mode = self.state.settings.server.mode;
         Self::start(mode, self.data_dir.path(), &self.database_url, |_| {}).await

@@ -179,7 +179,8 @@ impl Live {
     }
 
     /// Switches the desktop to another project: the folder, the watcher
-    /// and (by a full reconcile) the index.
+    /// and (by a full reconcile) the index. On failure the previous project
+    /// is put back (folder, index and watcher) before the error is returned.
     ///
     /// # Errors
     /// The folder cannot be prepared or reconciled.
@@ -187,21 +188,42 @@ impl Live {
         &self,
         project: &Project,
     ) -> studiobrain_entity::EntityResult<studiobrain_sync::SyncReport> {
+        let previous = self.desktop_root();
         let was_watching = self.watcher.stop();
-        self.vaults.switch_project(project.path.clone())?;
-        let report = self
-            .reconciler
+        let switched = match self.vaults.switch_project(project.path.clone()) {
+            Ok(()) => self.reconcile_desktop().await,
+            Err(err) => Err(err),
+        };
+        let watched = match &switched {
+            Ok(_) => project.path.clone(),
+            Err(err) => {
+                tracing::warn!(%err, "project not switched; going back to the previous one");
+                if let Err(err) = self.vaults.switch_project(previous.clone()) {
+                    tracing::error!(%err, "the previous project folder cannot be prepared");
+                } else if let Err(err) = self.reconcile_desktop().await {
+                    tracing::warn!(%err, "the previous project is re-indexed by the next periodic reconcile");
+                }
+                previous
+            }
+        };
+        if was_watching && let Err(err) = self.watcher.start(&watched) {
+            tracing::warn!(%err, "file watcher not restarted");
+        }
+        switched
+    }
+
+    /// A full reconcile of the desktop project.
+    async fn reconcile_desktop(
+        &self,
+    ) -> studiobrain_entity::EntityResult<studiobrain_sync::SyncReport> {
+        self.reconciler
             .reconcile(
                 &TenantId::local(),
                 Scope::All,
                 Trigger::Request,
                 &Actor::FileWatcher,
             )
-            .await?;
-        if was_watching && let Err(err) = self.watcher.start(&project.path) {
-            tracing::warn!(%err, "file watcher not restarted");
-        }
-        Ok(report)
+            .await
     }
 }
 

@@ -183,7 +183,7 @@ async fn a_killed_import_leaves_whole_files_and_a_reconcilable_folder() {
                 let file = std::fs::read(project.join(entity["path"].as_str().unwrap())).unwrap();
                 assert_eq!(
                     entity["content_hash"].as_str().unwrap(),
-                    sha256_hex(&file),
+                    studiobrain_entity::entity::content_hash(&file),
                     "{id}: the row is the file"
                 );
             }
@@ -198,9 +198,4 @@ async fn a_killed_import_leaves_whole_files_and_a_reconcilable_folder() {
         .filter(|id| id.starts_with("crate_"))
         .collect();
     assert_eq!(listed, crates_on_disk);
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

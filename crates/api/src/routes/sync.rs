@@ -12,7 +12,8 @@ use actix_web::{get, post, web};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use studiobrain_auth::Permission;
-use studiobrain_entity::EntityType;
+use studiobrain_entity::entity::entity_dir;
+use studiobrain_entity::{EntityError, EntityId, EntityType};
 use studiobrain_kernel::{SyncSummary, TenantId};
 use studiobrain_sync::{PendingChanges, Scope, SyncReport, SyncRun, Trigger};
 use utoipa::ToSchema;
@@ -241,8 +242,8 @@ pub async fn sync_from_files(
     run(&state, &auth, Scope::All).await
 }
 
-/// Read one entity's file into the database (its type's folder is
-/// reconciled) and return it.
+/// Read one entity's file into the database (just that entity is
+/// compared) and return it.
 #[utoipa::path(tag = "Sync", params(("type" = String, Path), ("id" = String, Path)), responses((status = 200, body = EntityOut), (status = 404)), security(("bearer" = [])))]
 #[post("/api/sync/from-markdown/{type}/{id}")]
 pub async fn from_markdown(
@@ -254,12 +255,17 @@ pub async fn from_markdown(
     let (entity_type, id) = path.into_inner();
     let tenant = &auth.0.tenant_id;
     let template = state.entities.template(tenant, &entity_type).await?;
+    let missing = || EntityError::NotFound(format!("Entity not found: {entity_type}/{id}"));
+    let entity_id = EntityId::parse(&id).map_err(|_| missing())?;
+    // The entity's folder names just that entity: its files (either layout)
+    // are compared with its row, nothing else is read.
+    let folder = entity_dir(&template, &entity_id);
     state
         .live
         .reconciler
         .reconcile(
             tenant,
-            Scope::Types([template.entity_type.clone()].into()),
+            Scope::Paths(vec![folder]),
             Trigger::Request,
             &auth.actor(),
         )
