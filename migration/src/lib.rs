@@ -9,6 +9,7 @@ mod m20261126_000002_secure_identity;
 mod m20261127_000003_create_provider_connections;
 mod m20261127_000004_create_entities;
 mod m20261127_000005_live_sync;
+mod m20261127_000006_search_and_links;
 mod rls;
 
 /// Every migration of StudioBrain, oldest first.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_provider_connections::Migration),
             Box::new(m20261127_000004_create_entities::Migration),
             Box::new(m20261127_000005_live_sync::Migration),
+            Box::new(m20261127_000006_search_and_links::Migration),
         ]
     }
 }

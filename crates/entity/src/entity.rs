@@ -3,6 +3,7 @@
 //! legacy flat `<folder_name>/<file_prefix><id>.md` when reading.
 
 use crate::ids::{EntityId, EntityType};
+use crate::links::Link;
 use crate::template::Template;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -36,6 +37,8 @@ pub struct Entity {
     /// Why the file could not be parsed, when it could not: the entity is
     /// kept (invalid, with its raw text as the body) rather than dropped.
     pub parse_error: Option<String>,
+    /// The links the file makes to other entities ([`crate::links::extract`]).
+    pub links: Vec<Link>,
 }
 
 impl Entity {

@@ -9,7 +9,9 @@
 //! [`ports::EntityIndex`]) and [`service`] ([`EntityService`]) with its
 //! further use cases: [`catalog`] (templates, layouts, schemas), [`trash`]
 //! (recycle bin), [`diff`] (compare), [`import`] (raw files, previews,
-//! export, id checks), [`rename`] (new ids with every reference rewritten,
+//! export, id checks), [`links`] (references between entities and the
+//! [`links::LinkIndex`] port), [`search`] (the query language and the
+//! [`search::SearchIndex`] port), [`rename`] (new ids with every reference rewritten,
 //! all or nothing) and [`fix`] (deterministic fixes of common findings).
 
 pub mod audit;
@@ -20,6 +22,7 @@ pub mod error;
 pub mod fix;
 pub mod ids;
 pub mod import;
+pub mod links;
 pub mod locks;
 pub mod ports;
 pub mod registry;
@@ -27,6 +30,7 @@ pub mod rename;
 pub mod rulebook;
 pub mod rules;
 pub mod schema;
+pub mod search;
 pub mod service;
 pub mod template;
 pub mod trash;

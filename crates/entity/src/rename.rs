@@ -21,6 +21,7 @@
 use crate::entity::{entity_dir, entity_path, legacy_entity_path};
 use crate::error::{EntityError, EntityResult};
 use crate::ids::{EntityId, EntityType};
+use crate::links::{WikiLink, wikilinks};
 use crate::ports::Vault;
 use crate::service::{EntityService, entity_from_file, id_of, not_found};
 use crate::template::Template;
@@ -122,44 +123,23 @@ fn rewrite_reference(value: &Value, renaming: &Renaming<'_>) -> Option<Value> {
 /// The inside of one wikilink (between `[[` and `]]`) with the renamed id
 /// replaced; `None` when it links elsewhere.
 fn rewrite_link(inner: &str, renaming: &Renaming<'_>) -> Option<String> {
-    let (target, label) = match inner.split_once('|') {
-        Some((target, label)) => (target, Some(label)),
-        None => (inner, None),
+    let link = WikiLink::parse(inner);
+    let names_type = match link.kind {
+        Some(kind) => kind
+            .trim()
+            .eq_ignore_ascii_case(renaming.entity_type.as_str()),
+        None => renaming.untyped_links,
     };
-    let (target, anchor) = match target.split_once('#') {
-        Some((target, anchor)) => (target, Some(anchor)),
-        None => (target, None),
-    };
-    let (prefix, id) = match target.split_once(':') {
-        Some((kind, id))
-            if kind
-                .trim()
-                .eq_ignore_ascii_case(renaming.entity_type.as_str()) =>
-        {
-            (Some(kind), id)
-        }
-        Some(_) => return None,
-        None if renaming.untyped_links => (None, target),
-        None => return None,
-    };
-    if id.trim() != renaming.old {
+    if !names_type || link.id != renaming.old {
         return None;
     }
-    let mut out = String::with_capacity(inner.len() + renaming.new.len());
-    if let Some(kind) = prefix {
-        out.push_str(kind);
-        out.push(':');
-    }
-    out.push_str(&id.replacen(renaming.old, renaming.new, 1));
-    if let Some(anchor) = anchor {
-        out.push('#');
-        out.push_str(anchor);
-    }
-    if let Some(label) = label {
-        out.push('|');
-        out.push_str(label);
-    }
-    Some(out)
+    let span = link.id_span;
+    Some(format!(
+        "{}{}{}",
+        &inner[..span.start],
+        renaming.new,
+        &inner[span.end..]
+    ))
 }
 
 /// The body with every wikilink to the renamed entity rewritten, and how
@@ -167,30 +147,16 @@ fn rewrite_link(inner: &str, renaming: &Renaming<'_>) -> Option<String> {
 fn rewrite_wikilinks(body: &str, renaming: &Renaming<'_>) -> (String, usize) {
     let mut out = String::with_capacity(body.len());
     let mut count = 0;
-    let mut rest = body;
-    while let Some(start) = rest.find("[[") {
-        let after = &rest[start + 2..];
-        out.push_str(&rest[..start + 2]);
-        let Some(end) = after.find("]]") else {
-            rest = after;
-            break;
-        };
-        let inner = &after[..end];
-        if inner.contains("[[") || inner.contains('\n') {
-            rest = after;
-            continue;
+    let mut copied = 0;
+    for span in wikilinks(body) {
+        if let Some(new) = rewrite_link(&body[span.clone()], renaming) {
+            out.push_str(&body[copied..span.start]);
+            out.push_str(&new);
+            copied = span.end;
+            count += 1;
         }
-        match rewrite_link(inner, renaming) {
-            Some(new) => {
-                out.push_str(&new);
-                count += 1;
-            }
-            None => out.push_str(inner),
-        }
-        out.push_str("]]");
-        rest = &after[end + 2..];
     }
-    out.push_str(rest);
+    out.push_str(&body[copied..]);
     (out, count)
 }
 

@@ -1022,6 +1022,7 @@ pub fn mirror_file(
             created_at,
             updated_at,
             parse_error: Some(err.to_string()),
+            links: Vec::new(),
         },
     )
 }
@@ -1041,6 +1042,7 @@ pub(crate) fn entity_from_file(
     let document = studiobrain_markdown::parse(text)
         .map_err(|err| EntityError::Invalid(format!("{path}: {err}")))?;
     let fields = document.frontmatter.to_map();
+    let links = crate::links::extract(template, &fields, &document.body);
     Ok(Entity {
         entity_type: template.entity_type.clone(),
         id: id.clone(),
@@ -1054,6 +1056,7 @@ pub(crate) fn entity_from_file(
         created_at,
         updated_at,
         parse_error: None,
+        links,
     })
 }
 

@@ -12,6 +12,8 @@ use studiobrain_entity::ports::{
 };
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
+use crate::search::matches_terms;
+use studiobrain_entity::search::SearchTerms;
 
 type Key = (TenantId, EntityType, EntityId);
 
@@ -30,18 +32,9 @@ impl MemoryEntityIndex {
         Self::default()
     }
 
-    fn rows(&self) -> MutexGuard<'_, BTreeMap<Key, Row>> {
+    pub(crate) fn rows(&self) -> MutexGuard<'_, BTreeMap<Key, Row>> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// Whether every word of `search` occurs in the name or the fields.
-fn matches_search(entity: &Entity, search: &str) -> bool {
-    let haystack =
-        format!("{} {}", entity.name, Value::Object(entity.fields.clone())).to_lowercase();
-    search
-        .split_whitespace()
-        .all(|word| haystack.contains(&word.to_lowercase()))
 }
 
 /// Orders JSON values: absent and null first, then numbers, then text.
@@ -168,6 +161,11 @@ impl EntityIndex for MemoryEntityIndex {
     }
 
     async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage> {
+        let search = query
+            .search
+            .as_deref()
+            .map(SearchTerms::parse)
+            .filter(|terms| !terms.is_empty());
         let mut found: Vec<Entity> = self
             .rows()
             .iter()
@@ -176,7 +174,7 @@ impl EntityIndex for MemoryEntityIndex {
             })
             .map(|(_, (entity, _))| entity.clone())
             .filter(|e| query.status.as_ref().is_none_or(|s| e.status == *s))
-            .filter(|e| query.search.as_ref().is_none_or(|s| matches_search(e, s)))
+            .filter(|e| search.as_ref().is_none_or(|terms| matches_terms(e, terms)))
             .collect();
         found.sort_by(|a, b| compare(a, b, &query.sort_by));
         if query.sort_order == SortOrder::Desc {
@@ -275,6 +273,7 @@ mod tests {
             created_at: at(0),
             updated_at: at(0),
             parse_error: None,
+            links: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod events;
 pub mod identity;
 pub mod outbox;
+pub mod search;
 
 pub use activity::MemoryActivityLog;
 pub use entities::MemoryEntityIndex;

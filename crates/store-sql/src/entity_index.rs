@@ -2,7 +2,9 @@
 //! mirror of every tenant's entity files. A deleted entity keeps its row with
 //! `deleted_at` set (the recycle bin) and every read but
 //! [`EntityIndex::list_deleted`] sees live rows only.
-//! Search and sorting by a frontmatter field use each backend's text and
+//! Every write keeps the row's links ([`crate::links`]) and, through the
+//! database itself, its full-text index ([`crate::search`]) current in the
+//! same transaction. Sorting by a frontmatter field uses each backend's
 //! JSON functions, always with bound parameters.
 
 use crate::SqlStore;
@@ -20,7 +22,10 @@ use serde_json::Value;
 use studiobrain_entity::ports::{
     DeletedEntity, EntityIndex, EntityPage, EntityQuery, IndexedFile, SortOrder, StatusCount,
 };
+use studiobrain_entity::search::{SearchTerms, field_text};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
+use crate::links::{drop_links, replace_links};
+use crate::search::matches_terms;
 use studiobrain_kernel::TenantId;
 
 /// The row of `entity` in `tenant`, live.
@@ -40,11 +45,13 @@ fn entity_row(tenant: &TenantId, entity: &Entity) -> indexed_entity::Model {
         updated_at: entity.updated_at,
         deleted_at: None,
         parse_error: entity.parse_error.clone(),
+        search_text: field_text(&entity.fields),
+        links: serde_json::to_value(&entity.links).unwrap_or_else(|_| Value::Array(Vec::new())),
     }
 }
 
 /// A stored value that no longer parses (a corrupt or foreign row).
-fn corrupt(err: impl Into<anyhow::Error>) -> EntityError {
+pub(crate) fn corrupt(err: impl Into<anyhow::Error>) -> EntityError {
     EntityError::Unexpected(err.into().context("invalid value in the database"))
 }
 
@@ -57,6 +64,7 @@ fn entity_from(row: indexed_entity::Model) -> EntityResult<Entity> {
             row.entity_id
         )));
     };
+    let links = serde_json::from_value(row.links).map_err(corrupt)?;
     Ok(Entity {
         entity_type: EntityType::parse(&row.entity_type).map_err(corrupt)?,
         id: EntityId::parse(&row.entity_id).map_err(corrupt)?,
@@ -70,6 +78,7 @@ fn entity_from(row: indexed_entity::Model) -> EntityResult<Entity> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         parse_error: row.parse_error,
+        links,
     })
 }
 
@@ -84,38 +93,6 @@ fn live_of_type(tenant: &TenantId, entity_type: &EntityType) -> Condition {
 /// The live entity `id` of `entity_type` in `tenant`.
 fn live_entity(tenant: &TenantId, entity_type: &EntityType, id: &EntityId) -> Condition {
     live_of_type(tenant, entity_type).add(Column::EntityId.eq(id.as_str()))
-}
-
-/// `text` as a LIKE pattern matching itself anywhere, with `\` escaping the
-/// wildcards `%` and `_` and itself.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// Rows whose name or fields (as JSON text) contain `word`, ignoring case.
-fn mentions(backend: DbBackend, word: &str) -> Expr {
-    if backend == DbBackend::Postgres {
-        Expr::cust_with_values(
-            r"(name ILIKE $1 ESCAPE '\' OR fields::text ILIKE $1 ESCAPE '\')",
-            [contains_pattern(word)],
-        )
-    } else {
-        // SQLite's lower() folds ASCII letters only: fold the word alike.
-        let pattern = contains_pattern(&word.to_ascii_lowercase());
-        Expr::cust_with_values(
-            r"(lower(name) LIKE ? ESCAPE '\' OR lower(CAST(fields AS TEXT)) LIKE ? ESCAPE '\')",
-            [pattern.clone(), pattern],
-        )
-    }
 }
 
 /// What a list is sorted by.
@@ -181,6 +158,7 @@ impl EntityIndex for SqlStore {
                 .exec_without_returning(&txn)
                 .await
                 .map_err(DbFailure)?;
+            replace_links(&txn, tenant, entity).await?;
         }
         commit(txn, ()).await
     }
@@ -192,11 +170,14 @@ impl EntityIndex for SqlStore {
     ) -> EntityResult<()> {
         let txn = self.begin(Scope::Tenant(tenant)).await?;
         for (entity_type, id) in keys {
-            indexed_entity::Entity::delete_many()
+            let removed = indexed_entity::Entity::delete_many()
                 .filter(live_entity(tenant, entity_type, id))
                 .exec(&txn)
                 .await
                 .map_err(DbFailure)?;
+            if removed.rows_affected > 0 {
+                drop_links(&txn, tenant, entity_type, id).await?;
+            }
         }
         commit(txn, ()).await
     }
@@ -309,12 +290,11 @@ impl EntityIndex for SqlStore {
         if let Some(status) = &query.status {
             filter = filter.add(Column::Status.eq(status.as_str()));
         }
-        for word in query
-            .search
-            .iter()
-            .flat_map(|search| search.split_whitespace())
-        {
-            filter = filter.add(mentions(self.backend, word));
+        if let Some(search) = &query.search {
+            let terms = SearchTerms::parse(search);
+            if !terms.is_empty() {
+                filter = filter.add(matches_terms(self.backend, &terms));
+            }
         }
         let order = match query.sort_order {
             SortOrder::Asc => Order::Asc,
@@ -363,6 +343,7 @@ impl EntityIndex for SqlStore {
                 "Entity not found: {entity_type}/{id}"
             )));
         }
+        drop_links(&txn, tenant, entity_type, id).await?;
         commit(txn, ()).await
     }
 
@@ -417,14 +398,8 @@ impl EntityIndex for SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{SortKey, contains_pattern, sort_key};
+    use super::{SortKey, sort_key};
     use crate::entities::indexed_entity::Column;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(contains_pattern("rex"), "%rex%");
-        assert_eq!(contains_pattern(r"50%_off\"), r"%50\%\_off\\%");
-    }
 
     #[test]
     fn unknown_or_unsafe_sort_keys_fall_back_to_updated_at() {

@@ -2,7 +2,8 @@
 //! PostgreSQL (cloud).
 //!
 //! [`SqlStore`] implements every storage port of the identity domain and the
-//! entity domain's index (`EntityIndex`, over the `entities` table). Each
+//! entity domain's index (`EntityIndex`, over the `entities` table) with
+//! its full-text search (`SearchIndex`) and links (`LinkIndex`). Each
 //! port call runs in its own transaction that, on PostgreSQL, first switches
 //! to the non-owning `studiobrain_app` role and sets the request's tenant
 //! context, so forced row-level security confines it even if a query forgot
@@ -15,6 +16,8 @@ mod entity_index;
 mod error;
 mod event_bus;
 mod identity;
+mod links;
+mod search;
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
@@ -28,7 +31,7 @@ pub use event_bus::PgEventBus;
 use studiobrain_migration::{Migrator, MigratorTrait};
 
 /// Tables [`SqlStore::count_rows_unfiltered_as_tenant`] accepts.
-const TENANT_TABLES: [&str; 8] = [
+const TENANT_TABLES: [&str; 9] = [
     "memberships",
     "api_keys",
     "invites",
@@ -37,6 +40,7 @@ const TENANT_TABLES: [&str; 8] = [
     "provider_connections",
     "entities",
     "activity",
+    "entity_links",
 ];
 
 /// A connection pool to the StudioBrain database, SQLite or PostgreSQL.

@@ -65,6 +65,7 @@ fn character(raw_id: &str, name: &str, status: &str, extra: Value, updated: u32)
         created_at: at(0),
         updated_at: at(updated),
         parse_error: None,
+        links: Vec::new(),
     }
 }
 

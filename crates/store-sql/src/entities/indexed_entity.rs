@@ -4,7 +4,8 @@ use sea_orm::entity::prelude::*;
 
 /// A row of `entities`; `fields` is the frontmatter as a JSON object,
 /// `deleted_at` marks an entity in the recycle bin and `parse_error` a file
-/// that does not parse.
+/// that does not parse; `search_text` is the text of the fields the
+/// full-text index reads and `links` the file's links (JSON array).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "entities")]
 pub struct Model {
@@ -32,6 +33,10 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub parse_error: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub links: Json,
 }
 
 /// No relations are navigated.

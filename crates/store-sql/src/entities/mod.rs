@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api_key;
+pub mod entity_link;
 pub mod indexed_entity;
 pub mod invite;
 pub mod membership;

@@ -1,0 +1,267 @@
+//! Full-text search ([`SearchIndex`]) and links ([`LinkIndex`]) over the
+//! rows of [`MemoryEntityIndex`], with the SQL adapters' semantics: every
+//! term must match the name, the field text or the body; name, fields and
+//! body weigh 10 : 4 : 1; links are those of live entities.
+
+use crate::entities::MemoryEntityIndex;
+use async_trait::async_trait;
+use std::ops::Range;
+use studiobrain_entity::links::{Edge, LinkIndex, Node, NodeFilter};
+use studiobrain_entity::search::{
+    MARK_END, MARK_START, SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, Term,
+    field_text, highlight, tokens,
+};
+use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
+use studiobrain_kernel::TenantId;
+
+/// Words of context a snippet shows.
+const SNIPPET_WORDS: usize = 16;
+
+/// Whether `entity` matches every term of `terms` in its name, fields or body.
+pub(crate) fn matches_terms(entity: &Entity, terms: &SearchTerms) -> bool {
+    let words: Vec<String> = tokens(&entity.name)
+        .chain(tokens(&field_text(&entity.fields)))
+        .chain(tokens(&entity.body))
+        .collect();
+    terms.matches(&words)
+}
+
+/// The node of an entity.
+pub(crate) fn node_of(entity: &Entity) -> Node {
+    Node {
+        entity_type: entity.entity_type.clone(),
+        id: entity.id.clone(),
+        name: entity.name.clone(),
+        status: entity.status.clone(),
+        updated_at: entity.updated_at,
+    }
+}
+
+/// Whether `filter` selects `entity`.
+fn selects(filter: &NodeFilter, entity: &Entity) -> bool {
+    (filter.types.is_empty() || filter.types.contains(&entity.entity_type))
+        && filter.status.as_ref().is_none_or(|s| *s == entity.status)
+}
+
+/// The word spans of `text` (runs of letters and digits).
+fn word_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(s)) => {
+                spans.push(s..at);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push(s..text.len());
+    }
+    spans
+}
+
+/// Whether the lowercase `word` is matched by a term.
+fn marks(terms: &SearchTerms, word: &str) -> bool {
+    terms.terms().iter().any(|term| match term {
+        Term::Prefix(prefix) => word.starts_with(prefix.as_str()),
+        Term::Phrase(words) => words.iter().any(|w| w == word),
+    })
+}
+
+/// A passage of `text` around its first match, matches marked.
+fn snippet(text: &str, terms: &SearchTerms) -> String {
+    let spans = word_spans(text);
+    let lower: Vec<String> = spans.iter().map(|s| text[s.clone()].to_lowercase()).collect();
+    let first = lower.iter().position(|w| marks(terms, w)).unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_WORDS / 4);
+    let end = (start + SNIPPET_WORDS).min(spans.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    for index in start..end {
+        if index > start {
+            out.push_str(&text[spans[index - 1].end..spans[index].start]);
+        }
+        let word = &text[spans[index].clone()];
+        if marks(terms, &lower[index]) {
+            out.push(MARK_START);
+            out.push_str(word);
+            out.push(MARK_END);
+        } else {
+            out.push_str(word);
+        }
+    }
+    if end < spans.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// The hit of a matching entity: its weighted term count and a snippet of
+/// its best part.
+fn hit(entity: &Entity, terms: &SearchTerms) -> SearchHit {
+    let fields = field_text(&entity.fields);
+    let parts = [(entity.name.as_str(), 10.0), (fields.as_str(), 4.0), (entity.body.as_str(), 1.0)];
+    let mut score = 0.0;
+    let mut best = (0, entity.name.as_str());
+    for (text, weight) in parts {
+        let words: Vec<String> = tokens(text).collect();
+        let count: usize = terms.terms().iter().map(|term| term.count_in(&words)).sum();
+        score += weight * count as f64;
+        if count > best.0 {
+            best = (count, text);
+        }
+    }
+    SearchHit {
+        entity_type: entity.entity_type.clone(),
+        id: entity.id.clone(),
+        name: entity.name.clone(),
+        status: entity.status.clone(),
+        updated_at: entity.updated_at,
+        score,
+        snippet: highlight(&snippet(best.1, terms)),
+    }
+}
+
+impl MemoryEntityIndex {
+    /// The live entities of `tenant`.
+    fn live(&self, tenant: &TenantId) -> Vec<Entity> {
+        self.rows()
+            .iter()
+            .filter(|((t, _, _), (_, deleted))| t == tenant && deleted.is_none())
+            .map(|(_, (entity, _))| entity.clone())
+            .collect()
+    }
+
+    /// The links of the live entities of `tenant` that `keep` accepts.
+    fn edges(&self, tenant: &TenantId, keep: impl Fn(&Edge) -> bool) -> Vec<Edge> {
+        self.live(tenant)
+            .into_iter()
+            .flat_map(|entity| {
+                entity.links.into_iter().map(move |link| Edge {
+                    source_type: entity.entity_type.clone(),
+                    source_id: entity.id.clone(),
+                    link,
+                })
+            })
+            .filter(keep)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SearchIndex for MemoryEntityIndex {
+    async fn search(&self, tenant: &TenantId, request: &SearchRequest) -> EntityResult<SearchPage> {
+        let mut hits: Vec<SearchHit> = self
+            .live(tenant)
+            .iter()
+            .filter(|e| selects(&request.filter, e) && matches_terms(e, &request.terms))
+            .map(|e| hit(e, &request.terms))
+            .collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.entity_type.cmp(&b.entity_type))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let total = hits.len() as u64;
+        let hits = hits
+            .into_iter()
+            .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(request.limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(SearchPage { total, hits })
+    }
+
+    async fn recent(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+        limit: u64,
+    ) -> EntityResult<Vec<Node>> {
+        let mut nodes: Vec<Node> = self
+            .live(tenant)
+            .iter()
+            .filter(|e| selects(filter, e))
+            .map(node_of)
+            .collect();
+        nodes.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.entity_type.cmp(&b.entity_type))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        nodes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(nodes)
+    }
+}
+
+#[async_trait]
+impl LinkIndex for MemoryEntityIndex {
+    async fn outgoing(
+        &self,
+        tenant: &TenantId,
+        sources: &[(EntityType, EntityId)],
+    ) -> EntityResult<Vec<Edge>> {
+        Ok(self.edges(tenant, |edge| {
+            sources
+                .iter()
+                .any(|(t, id)| *t == edge.source_type && *id == edge.source_id)
+        }))
+    }
+
+    async fn incoming(
+        &self,
+        tenant: &TenantId,
+        targets: &[(EntityType, EntityId)],
+    ) -> EntityResult<Vec<Edge>> {
+        Ok(self.edges(tenant, |edge| {
+            targets.iter().any(|(t, id)| {
+                edge.link.target_id == id.as_str()
+                    && edge.link.target_type.as_ref().is_none_or(|target| target == t)
+            })
+        }))
+    }
+
+    async fn all_edges(&self, tenant: &TenantId) -> EntityResult<Vec<Edge>> {
+        Ok(self.edges(tenant, |_| true))
+    }
+
+    async fn nodes(&self, tenant: &TenantId, filter: &NodeFilter) -> EntityResult<Vec<Node>> {
+        Ok(self
+            .live(tenant)
+            .iter()
+            .filter(|e| selects(filter, e))
+            .map(node_of)
+            .collect())
+    }
+
+    async fn nodes_with_ids(&self, tenant: &TenantId, ids: &[String]) -> EntityResult<Vec<Node>> {
+        Ok(self
+            .live(tenant)
+            .iter()
+            .filter(|e| ids.iter().any(|id| id == e.id.as_str()))
+            .map(node_of)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_mark_matches_around_the_first_one() {
+        let terms = SearchTerms::parse("drag");
+        let text = "one two three four five six seven the Dragon's lair, dragons & more";
+        let marked = snippet(text, &terms);
+        assert_eq!(
+            highlight(&marked),
+            "…four five six seven the <mark>Dragon</mark>&#39;s lair, <mark>dragons</mark> &amp; more"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! [`LinkIndex`] over `entity_links`: the links of every live entity, one
+//! row each, replaced in the same transaction as the entity's row
+//! ([`replace_links`]) and dropped with it ([`drop_links`]).
+
+use crate::SqlStore;
+use crate::context::{Scope, commit};
+use crate::entities::entity_link::{self, Column};
+use crate::entities::indexed_entity::{self, Column as EntityColumn};
+use crate::entity_index::corrupt;
+use crate::error::DbFailure;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use studiobrain_entity::links::{Edge, Link, LinkIndex, LinkOrigin, Node, NodeFilter};
+use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
+use studiobrain_kernel::TenantId;
+
+/// Most keys bound in one query (well under every backend's limit).
+const KEYS_PER_QUERY: usize = 500;
+
+/// Replaces the stored links of `entity` by its current ones.
+pub(crate) async fn replace_links(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    entity: &Entity,
+) -> Result<(), DbFailure> {
+    drop_links(txn, tenant, &entity.entity_type, &entity.id).await?;
+    if entity.links.is_empty() {
+        return Ok(());
+    }
+    let rows = entity
+        .links
+        .iter()
+        .zip(0..)
+        .map(|(link, position)| entity_link::ActiveModel::from(link_row(tenant, entity, link, position)));
+    entity_link::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the links of one entity.
+pub(crate) async fn drop_links(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    entity_type: &EntityType,
+    id: &EntityId,
+) -> Result<(), DbFailure> {
+    entity_link::Entity::delete_many()
+        .filter(Column::TenantId.eq(tenant.as_str()))
+        .filter(Column::SourceType.eq(entity_type.as_str()))
+        .filter(Column::SourceId.eq(id.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The row of the `position`-th link of `entity`.
+fn link_row(tenant: &TenantId, entity: &Entity, link: &Link, position: i32) -> entity_link::Model {
+    entity_link::Model {
+        tenant_id: tenant.to_string(),
+        source_type: entity.entity_type.to_string(),
+        source_id: entity.id.to_string(),
+        position,
+        target_type: link
+            .target_type
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        target_id: link.target_id.clone(),
+        field: link.field.clone(),
+        label: link.label.clone(),
+        origin: link.origin.as_str().to_owned(),
+    }
+}
+
+/// The edge a row holds.
+fn edge_from(row: entity_link::Model) -> EntityResult<Edge> {
+    let target_type = match row.target_type.as_str() {
+        "" => None,
+        name => Some(EntityType::parse(name).map_err(corrupt)?),
+    };
+    let origin = LinkOrigin::parse(&row.origin)
+        .ok_or_else(|| corrupt(anyhow::anyhow!("unknown link origin '{}'", row.origin)))?;
+    Ok(Edge {
+        source_type: EntityType::parse(&row.source_type).map_err(corrupt)?,
+        source_id: EntityId::parse(&row.source_id).map_err(corrupt)?,
+        link: Link {
+            target_type,
+            target_id: row.target_id,
+            field: row.field,
+            label: row.label,
+            origin,
+        },
+    })
+}
+
+/// A node from its selected columns.
+fn node_from(
+    (entity_type, id, name, status, updated_at): (String, String, String, String, DateTime<Utc>),
+) -> EntityResult<Node> {
+    Ok(Node {
+        entity_type: EntityType::parse(&entity_type).map_err(corrupt)?,
+        id: EntityId::parse(&id).map_err(corrupt)?,
+        name,
+        status,
+        updated_at,
+    })
+}
+
+impl SqlStore {
+    /// The link rows of `tenant` matching `condition`, as edges.
+    async fn edges_where(&self, tenant: &TenantId, condition: Condition) -> EntityResult<Vec<Edge>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = entity_link::Entity::find()
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(condition)
+            .order_by_asc(Column::SourceType)
+            .order_by_asc(Column::SourceId)
+            .order_by_asc(Column::Position)
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let edges = rows.into_iter().map(edge_from).collect::<EntityResult<_>>()?;
+        commit(txn, edges).await
+    }
+
+    /// The live entities of `tenant` matching `condition`, in `order`.
+    pub(crate) async fn nodes_where(
+        &self,
+        tenant: &TenantId,
+        condition: Condition,
+        order: NodeOrder,
+    ) -> EntityResult<Vec<Node>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let query = indexed_entity::Entity::find()
+            .select_only()
+            .columns([
+                EntityColumn::EntityType,
+                EntityColumn::EntityId,
+                EntityColumn::Name,
+                EntityColumn::Status,
+                EntityColumn::UpdatedAt,
+            ])
+            .filter(EntityColumn::TenantId.eq(tenant.as_str()))
+            .filter(EntityColumn::DeletedAt.is_null())
+            .filter(condition);
+        let query = match order {
+            NodeOrder::ByKey => query,
+            NodeOrder::RecentFirst(limit) => query
+                .order_by_desc(EntityColumn::UpdatedAt)
+                .limit(limit),
+        };
+        let rows = query
+            .order_by_asc(EntityColumn::EntityType)
+            .order_by_asc(EntityColumn::EntityId)
+            .into_tuple::<(String, String, String, String, DateTime<Utc>)>()
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let nodes = rows.into_iter().map(node_from).collect::<EntityResult<_>>()?;
+        commit(txn, nodes).await
+    }
+}
+
+/// The order of a node query.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NodeOrder {
+    /// By type, then id.
+    ByKey,
+    /// The given number of most recently changed first.
+    RecentFirst(u64),
+}
+
+/// The condition of a node filter on `entities`.
+pub(crate) fn node_condition(filter: &NodeFilter) -> Condition {
+    let mut condition = Condition::all();
+    if !filter.types.is_empty() {
+        condition = condition.add(
+            EntityColumn::EntityType.is_in(filter.types.iter().map(EntityType::as_str)),
+        );
+    }
+    if let Some(status) = &filter.status {
+        condition = condition.add(EntityColumn::Status.eq(status.as_str()));
+    }
+    condition
+}
+
+#[async_trait]
+impl LinkIndex for SqlStore {
+    async fn outgoing(
+        &self,
+        tenant: &TenantId,
+        sources: &[(EntityType, EntityId)],
+    ) -> EntityResult<Vec<Edge>> {
+        let mut edges = Vec::new();
+        for chunk in sources.chunks(KEYS_PER_QUERY) {
+            let any = chunk.iter().fold(Condition::any(), |any, (entity_type, id)| {
+                any.add(
+                    Condition::all()
+                        .add(Column::SourceType.eq(entity_type.as_str()))
+                        .add(Column::SourceId.eq(id.as_str())),
+                )
+            });
+            edges.extend(self.edges_where(tenant, any).await?);
+        }
+        Ok(edges)
+    }
+
+    async fn incoming(
+        &self,
+        tenant: &TenantId,
+        targets: &[(EntityType, EntityId)],
+    ) -> EntityResult<Vec<Edge>> {
+        let mut edges = Vec::new();
+        for chunk in targets.chunks(KEYS_PER_QUERY) {
+            let ids = chunk.iter().map(|(_, id)| id.as_str());
+            let found = self.edges_where(tenant, Condition::all().add(Column::TargetId.is_in(ids))).await?;
+            edges.extend(found.into_iter().filter(|edge| {
+                chunk.iter().any(|(entity_type, id)| {
+                    edge.link.target_id == id.as_str()
+                        && edge.link.target_type.as_ref().is_none_or(|t| t == entity_type)
+                })
+            }));
+        }
+        Ok(edges)
+    }
+
+    async fn all_edges(&self, tenant: &TenantId) -> EntityResult<Vec<Edge>> {
+        self.edges_where(tenant, Condition::all()).await
+    }
+
+    async fn nodes(&self, tenant: &TenantId, filter: &NodeFilter) -> EntityResult<Vec<Node>> {
+        self.nodes_where(tenant, node_condition(filter), NodeOrder::ByKey)
+            .await
+    }
+
+    async fn nodes_with_ids(&self, tenant: &TenantId, ids: &[String]) -> EntityResult<Vec<Node>> {
+        let mut nodes = Vec::new();
+        for chunk in ids.chunks(KEYS_PER_QUERY) {
+            let condition = Condition::all().add(EntityColumn::EntityId.is_in(chunk.iter().map(String::as_str)));
+            nodes.extend(
+                self.nodes_where(tenant, condition, NodeOrder::ByKey)
+                    .await?,
+            );
+        }
+        Ok(nodes)
+    }
+}
