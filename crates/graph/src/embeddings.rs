@@ -104,6 +104,23 @@ impl Embeddings for HashedTfIdf {
     }
 }
 
+/// The adapter of a provider that is chosen but not fully configured:
+/// every call answers [`EmbeddingError::NotConfigured`] naming the missing
+/// setting.
+#[derive(Debug, Clone)]
+pub struct Unconfigured(pub String);
+
+#[async_trait]
+impl Embeddings for Unconfigured {
+    fn model(&self) -> String {
+        "unconfigured".to_owned()
+    }
+
+    async fn embed(&self, _texts: &[String]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+        Err(EmbeddingError::NotConfigured(self.0.clone()))
+    }
+}
+
 /// Scales `vector` to length 1 (a zero vector stays zero).
 fn normalise(vector: &mut [f32]) {
     let length = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
