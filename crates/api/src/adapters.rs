@@ -1,5 +1,5 @@
 //! Builds the outside-service adapters the settings ask for: the e-mail
-//! outbox and the sign-in providers.
+//! outbox, the sign-in providers and the embeddings provider.
 
 use crate::config::{Mode, OAuthProviderSettings, Settings};
 use secrecy::ExposeSecret;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use studiobrain_auth::AuthService;
 use studiobrain_auth::ports::Outbox;
 use studiobrain_auth::sealing::SecretSealer;
+use studiobrain_graph::embeddings::{Embeddings, HashedTfIdf, Unconfigured};
 use studiobrain_mail::{FileOutbox, SmtpOutbox, UnconfiguredOutbox};
 use studiobrain_oauth::{GOOGLE_ISSUERS, HttpOAuthProvider, JwksIdTokenVerifier, ProviderSettings};
 
@@ -148,4 +149,40 @@ fn sealer(settings: &Settings) -> anyhow::Result<Option<SecretSealer>> {
     let sealer = SecretSealer::from_base64(&key)
         .map_err(|err| anyhow::anyhow!("auth.encryption_key: {err}"))?;
     Ok(Some(sealer))
+}
+
+/// The embeddings provider: local hashed TF-IDF by default; an
+/// OpenAI-compatible endpoint when `embeddings.provider = "openai"`, whose
+/// calls answer 503 naming the first missing setting until `base_url`,
+/// `model` and `api_key` are all set.
+///
+/// # Errors
+/// An unknown provider, or an HTTP client that cannot be built.
+pub fn embeddings(settings: &Settings) -> anyhow::Result<Arc<dyn Embeddings>> {
+    let wanted = &settings.embeddings;
+    match wanted.provider.as_str() {
+        "local" => Ok(Arc::new(HashedTfIdf)),
+        "openai" => {
+            let missing = [
+                ("base_url", wanted.base_url.is_empty()),
+                ("model", wanted.model.is_empty()),
+                ("api_key", wanted.api_key.expose_secret().is_empty()),
+            ]
+            .into_iter()
+            .find_map(|(name, missing)| missing.then_some(name));
+            if let Some(name) = missing {
+                return Ok(Arc::new(Unconfigured(format!(
+                    "embeddings are not configured: set embeddings.{name} \
+                     (STUDIOBRAIN__EMBEDDINGS__{})",
+                    name.to_uppercase()
+                ))));
+            }
+            Ok(Arc::new(studiobrain_openai::OpenAiEmbeddings::new(
+                &wanted.base_url,
+                &wanted.model,
+                wanted.api_key.clone(),
+            )?))
+        }
+        other => anyhow::bail!("unknown embeddings.provider '{other}': expected local or openai"),
+    }
 }

@@ -46,6 +46,22 @@ pub struct Settings {
     pub smtp: studiobrain_mail::SmtpSettings,
     /// Folder reconciling, the watcher and live sockets.
     pub sync: SyncSettings,
+    /// The embeddings provider.
+    pub embeddings: EmbeddingsSettings,
+}
+
+/// `[embeddings]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmbeddingsSettings {
+    /// `local` (hashed TF-IDF, computed here) or `openai` (any
+    /// OpenAI-compatible endpoint).
+    pub provider: String,
+    /// Base URL of the OpenAI-compatible API (`{base_url}/embeddings`).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// API key.
+    pub api_key: SecretString,
 }
 
 /// `[sync]`.

@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use studiobrain_auth::AuthError;
 use studiobrain_entity::EntityError;
+use studiobrain_graph::GraphError;
+use studiobrain_graph::embeddings::EmbeddingError;
 
 /// The JSON error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -79,6 +81,22 @@ impl ApiError {
     /// 503 Service Unavailable, naming what is missing.
     pub fn not_configured(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+}
+
+impl From<GraphError> for ApiError {
+    /// Entity errors keep their statuses; an embeddings provider that is
+    /// not configured is 503 naming the setting, one that fails is 502.
+    fn from(err: GraphError) -> Self {
+        match err {
+            GraphError::Entity(err) => Self::Entity(err),
+            GraphError::Embeddings(EmbeddingError::NotConfigured(setting)) => {
+                Self::not_configured(setting)
+            }
+            GraphError::Embeddings(err @ EmbeddingError::Provider(_)) => {
+                Self::new(StatusCode::BAD_GATEWAY, err.to_string())
+            }
+        }
     }
 }
 

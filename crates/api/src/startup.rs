@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studiobrain_auth::{AuthService, TokenSettings};
 use studiobrain_entity::EntityService;
+use studiobrain_graph::GraphService;
 use studiobrain_kernel::{Actor, TenantId};
 use studiobrain_memory::LocalEventBus;
 use studiobrain_sync::{Scope, Trigger};
@@ -89,6 +90,21 @@ fn api_routes(cfg: &mut ServiceConfig<'_>) {
         .service(sync::validate_all)
         .service(sync::sync_type)
         .service(sync::sync_from_files)
+        .service(search::search)
+        .service(search::search_all)
+        .service(search::recent)
+        .service(search::relationships)
+        .service(search::universe)
+        .service(search::entity_graph)
+        .service(crossref::query_references)
+        .service(crossref::reference_context)
+        .service(crossref::romance)
+        .service(crossref::faction_war)
+        .service(crossref::validate)
+        .service(crossref::hybrid_relationships)
+        .service(crossref::semantic_connections)
+        .service(crossref::structured_relationships)
+        .service(crossref::enhanced_context)
         .service(entities::entity_schema)
         .service(entities::smart_merge)
         .service(entity_tools::compare_entity)
@@ -305,6 +321,12 @@ impl Application {
         let vaults = vault_provider(&settings);
         let entities = Arc::new(entity_service(vaults.clone(), &storage).with_events(events));
         let live = Live::new(&settings, &storage, entities.clone(), bus, vaults, projects);
+        let graph = Arc::new(GraphService::new(
+            entities.clone(),
+            storage.link_index(),
+            storage.search_index(),
+            crate::adapters::embeddings(&settings)?,
+        ));
         if server_settings.mode == Mode::Desktop {
             if let Some(password) = auth
                 .bootstrap_local_owner(&settings.auth.local_owner_email)
@@ -347,6 +369,7 @@ impl Application {
         let state = AppState {
             auth,
             entities,
+            graph,
             live,
             storage,
             throttle: Arc::new(Throttle::new(

@@ -14,6 +14,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// Entity use cases.
     pub entities: Arc<studiobrain_entity::EntityService>,
+    /// Search, relationships, graphs, cross-references and AI context.
+    pub graph: Arc<studiobrain_graph::GraphService>,
     /// Live sync: reconciler, events, presence, activity, watcher, projects.
     pub live: crate::live::Live,
     /// The store (health checks).

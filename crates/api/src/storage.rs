@@ -5,7 +5,9 @@ use anyhow::Context;
 use std::sync::Arc;
 use studiobrain_auth::AuthPorts;
 use studiobrain_auth::ports::Outbox;
+use studiobrain_entity::links::LinkIndex;
 use studiobrain_entity::ports::EntityIndex;
+use studiobrain_entity::search::SearchIndex;
 use studiobrain_memory::{MemoryActivityLog, MemoryEntityIndex, MemoryIdentityStore};
 use studiobrain_store_sql::SqlStore;
 use studiobrain_sync::activity::ActivityLog;
@@ -77,6 +79,22 @@ impl Storage {
 
     /// The entity index on this store.
     pub fn entity_index(&self) -> Arc<dyn EntityIndex> {
+        match self {
+            Self::Memory { entities, .. } => entities.clone(),
+            Self::Sql { store, .. } => Arc::new(store.clone()),
+        }
+    }
+
+    /// The stored links of entities on this store.
+    pub fn link_index(&self) -> Arc<dyn LinkIndex> {
+        match self {
+            Self::Memory { entities, .. } => entities.clone(),
+            Self::Sql { store, .. } => Arc::new(store.clone()),
+        }
+    }
+
+    /// The full-text search index on this store.
+    pub fn search_index(&self) -> Arc<dyn SearchIndex> {
         match self {
             Self::Memory { entities, .. } => entities.clone(),
             Self::Sql { store, .. } => Arc::new(store.clone()),

@@ -75,7 +75,13 @@ pub struct Link {
 }
 
 /// Keys of a nested reference item that name the relationship.
-const LABEL_KEYS: [&str; 5] = ["relation", "relationship", "relationship_type", "type", "role"];
+const LABEL_KEYS: [&str; 5] = [
+    "relation",
+    "relationship",
+    "relationship_type",
+    "type",
+    "role",
+];
 
 /// Every link in an entity of `template`'s type, in file order (reference
 /// fields in template order, then the body), without duplicates.
@@ -97,8 +103,9 @@ pub fn extract(template: &Template, fields: &Map<String, Value>, body: &str) -> 
             other => std::slice::from_ref(other),
         };
         for item in items {
-            let Some(target_id) =
-                crate::validate::referenced_ids(item, reference_type).into_iter().next()
+            let Some(target_id) = crate::validate::referenced_ids(item, reference_type)
+                .into_iter()
+                .next()
             else {
                 continue;
             };
@@ -131,7 +138,11 @@ pub fn extract(template: &Template, fields: &Map<String, Value>, body: &str) -> 
                 .and_then(|kind| EntityType::parse(&kind.trim().to_ascii_lowercase()).ok()),
             target_id: link.id.to_owned(),
             field: String::new(),
-            label: link.label.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned),
+            label: link
+                .label
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
             origin: LinkOrigin::Wikilink,
         });
     }
@@ -380,7 +391,12 @@ mod tests {
         assert_eq!(
             summary,
             [
-                (Some("character"), "ana", Some("her sister"), LinkOrigin::Wikilink),
+                (
+                    Some("character"),
+                    "ana",
+                    Some("her sister"),
+                    LinkOrigin::Wikilink
+                ),
                 (None, "old_mill", None, LinkOrigin::Wikilink),
                 (None, "iron_hand", None, LinkOrigin::MarkdownLink),
                 (None, "lamp", None, LinkOrigin::MarkdownLink),

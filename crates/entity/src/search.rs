@@ -225,7 +225,10 @@ mod tests {
             ]
         );
         assert!(SearchTerms::parse(r#"" " -- !"#).is_empty());
-        assert_eq!(SearchTerms::parse(&"a ".repeat(40)).terms().len(), MAX_TERMS);
+        assert_eq!(
+            SearchTerms::parse(&"a ".repeat(40)).terms().len(),
+            MAX_TERMS
+        );
     }
 
     #[test]

@@ -83,7 +83,10 @@ fn excerpt(body: &str) -> String {
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with('|'))
         .collect();
-    let words: Vec<&str> = prose.iter().flat_map(|line| line.split_whitespace()).collect();
+    let words: Vec<&str> = prose
+        .iter()
+        .flat_map(|line| line.split_whitespace())
+        .collect();
     let mut text = words[..words.len().min(EXCERPT_WORDS)].join(" ");
     if words.len() > EXCERPT_WORDS {
         text.push('…');
@@ -238,11 +241,19 @@ mod tests {
             depth: 2,
         };
         let context = assemble(summary("ana", 20), vec![near, big, far], 200);
-        let ids: Vec<_> = context.neighbours.iter().map(|n| n.summary.id.as_str()).collect();
+        let ids: Vec<_> = context
+            .neighbours
+            .iter()
+            .map(|n| n.summary.id.as_str())
+            .collect();
         assert_eq!(ids, ["bo", "dee"]);
         assert_eq!(context.omitted, 1);
         assert!(context.tokens <= 200, "{}", context.tokens);
-        assert!(context.markdown.starts_with("## Context: ANA\n\n### character: ANA (`ana`)\n"));
+        assert!(
+            context
+                .markdown
+                .starts_with("## Context: ANA\n\n### character: ANA (`ana`)\n")
+        );
         assert!(context.markdown.contains("## Related\n\n### character: BO (`bo`)\n_Relation: friends_\n- status: active\n- age: 34\n"));
         assert_eq!(context.markdown.matches("## Related").count(), 1);
     }

@@ -154,7 +154,11 @@ pub fn romance(resolver: &Resolver, edges: &[Edge], focus: Option<&Key>) -> Vec<
             ((target, source), 1)
         };
         let entry = ties.entry(pair).or_default();
-        let list = if side == 0 { &mut entry.0 } else { &mut entry.1 };
+        let list = if side == 0 {
+            &mut entry.0
+        } else {
+            &mut entry.1
+        };
         let how = describe(link);
         if !list.contains(&how) {
             list.push(how);
@@ -181,6 +185,8 @@ pub enum ConflictReason {
     Declared {
         /// The faction declaring it.
         by: Key,
+        /// The faction it is declared against.
+        against: Key,
         /// The field or label saying so.
         how: String,
     },
@@ -248,10 +254,15 @@ pub fn faction_conflicts(
     for (source, target, link) in resolved(resolver, edges, is_hostile) {
         let how = describe(link);
         if source.0.as_str() == "faction" && target.0.as_str() == "faction" {
-            add(&source, &target, ConflictReason::Declared {
-                by: source.clone(),
-                how,
-            });
+            add(
+                &source,
+                &target,
+                ConflictReason::Declared {
+                    by: source.clone(),
+                    against: target.clone(),
+                    how,
+                },
+            );
             continue;
         }
         let (Some(ours), Some(theirs)) = (factions.get(&source), factions.get(&target)) else {
@@ -259,11 +270,15 @@ pub fn faction_conflicts(
         };
         for x in ours {
             for y in theirs.iter().filter(|y| !ours.contains(y)) {
-                add(x, y, ConflictReason::Members {
-                    from: source.clone(),
-                    to: target.clone(),
-                    how: how.clone(),
-                });
+                add(
+                    x,
+                    y,
+                    ConflictReason::Members {
+                        from: source.clone(),
+                        to: target.clone(),
+                        how: how.clone(),
+                    },
+                );
             }
         }
     }
@@ -296,7 +311,11 @@ pub fn validate(
 ) -> ReferenceReport {
     let linked_back: HashSet<Key> = incoming
         .iter()
-        .filter(|edge| resolver.target(&edge.link).is_some_and(|n| key_of(n) == *entity))
+        .filter(|edge| {
+            resolver
+                .target(&edge.link)
+                .is_some_and(|n| key_of(n) == *entity)
+        })
         .map(source_of)
         .collect();
     let mut report = ReferenceReport::default();
@@ -325,7 +344,10 @@ mod tests {
     use studiobrain_entity::{EntityId, EntityType};
 
     fn key(t: &str, id: &str) -> Key {
-        (EntityType::parse(t).expect("type"), EntityId::parse(id).expect("id"))
+        (
+            EntityType::parse(t).expect("type"),
+            EntityId::parse(id).expect("id"),
+        )
     }
 
     fn node(t: &str, id: &str) -> Node {
@@ -362,14 +384,39 @@ mod tests {
             node("faction", "tide"),
         ]);
         let edges = vec![
-            edge(("character", "ana"), ("character", "bo"), "romantic", Some("partner")),
-            edge(("character", "bo"), ("character", "ana"), "family", Some("spouse")),
-            edge(("character", "cy"), ("character", "ana"), "romantic", Some("crush")),
+            edge(
+                ("character", "ana"),
+                ("character", "bo"),
+                "romantic",
+                Some("partner"),
+            ),
+            edge(
+                ("character", "bo"),
+                ("character", "ana"),
+                "family",
+                Some("spouse"),
+            ),
+            edge(
+                ("character", "cy"),
+                ("character", "ana"),
+                "romantic",
+                Some("crush"),
+            ),
             edge(("character", "ana"), ("faction", "guild"), "faction", None),
             edge(("character", "cy"), ("faction", "crows"), "faction", None),
-            edge(("character", "cy"), ("character", "bo"), "rivals", Some("rival")),
+            edge(
+                ("character", "cy"),
+                ("character", "bo"),
+                "rivals",
+                Some("rival"),
+            ),
             edge(("character", "bo"), ("faction", "guild"), "faction", None),
-            edge(("faction", "tide"), ("faction", "guild"), "enemies", Some("open_warfare")),
+            edge(
+                ("faction", "tide"),
+                ("faction", "guild"),
+                "enemies",
+                Some("open_warfare"),
+            ),
             edge(("character", "ana"), ("location", "nowhere"), "home", None),
         ];
         (resolver, edges)
@@ -405,11 +452,14 @@ mod tests {
             .iter()
             .find(|c| c.a.1.as_str() == "crows")
             .expect("crows");
-        assert_eq!(members.reasons, [ConflictReason::Members {
-            from: key("character", "cy"),
-            to: key("character", "bo"),
-            how: "rival".into(),
-        }]);
+        assert_eq!(
+            members.reasons,
+            [ConflictReason::Members {
+                from: key("character", "cy"),
+                to: key("character", "bo"),
+                how: "rival".into(),
+            }]
+        );
         let for_tide = faction_conflicts(&resolver, &edges, Some(&key("faction", "tide")));
         assert_eq!(for_tide.len(), 1);
         assert_eq!(for_tide[0].a, key("faction", "tide"));
@@ -423,7 +473,11 @@ mod tests {
         assert_eq!(report.checked, 3);
         assert_eq!(report.dangling.len(), 1);
         assert_eq!(report.dangling[0].target_id, "nowhere");
-        let one_sided: Vec<_> = report.non_reciprocal.iter().map(|(_, k)| k.1.as_str()).collect();
+        let one_sided: Vec<_> = report
+            .non_reciprocal
+            .iter()
+            .map(|(_, k)| k.1.as_str())
+            .collect();
         assert_eq!(one_sided, ["guild"]);
     }
 

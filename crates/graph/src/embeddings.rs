@@ -56,7 +56,8 @@ fn fnv1a(word: &str) -> u64 {
 /// The words of `text` worth weighing, with their counts.
 fn term_counts(text: &str) -> HashMap<String, u32> {
     let mut counts = HashMap::new();
-    for word in tokens(text).filter(|w| w.chars().count() > 2 && !STOP_WORDS.contains(&w.as_str())) {
+    for word in tokens(text).filter(|w| w.chars().count() > 2 && !STOP_WORDS.contains(&w.as_str()))
+    {
         *counts.entry(word).or_insert(0) += 1;
     }
     counts
@@ -136,7 +137,8 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
         return 0.0;
     }
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norms = a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let norms =
+        a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norms == 0.0 { 0.0 } else { dot / norms }
 }
 

@@ -185,7 +185,10 @@ mod tests {
             edge("a", "ghost"),
         ];
         let all = universe(&resolver, &edges, 10);
-        assert_eq!((all.total_nodes, all.total_edges, all.truncated), (5, 4, false));
+        assert_eq!(
+            (all.total_nodes, all.total_edges, all.truncated),
+            (5, 4, false)
+        );
         assert_eq!(all.nodes[0].node.id.as_str(), "hub");
         assert_eq!(all.nodes[0].degree, 3);
         assert_eq!(all.nodes[4].node.id.as_str(), "loner");

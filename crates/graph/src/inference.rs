@@ -89,12 +89,18 @@ fn groups(resolver: &Resolver, edges: &[Edge]) -> BTreeMap<(InferenceKind, Key),
         }
         let link = &edge.link;
         let (kind, via, member, how) = match link.origin {
-            LinkOrigin::Field if PLACES.contains(&target.0.as_str()) => {
-                (InferenceKind::SharedLocation, target, source, link.field.clone())
-            }
-            LinkOrigin::Field if target.0.as_str() == "faction" && !is_hostile(link) => {
-                (InferenceKind::SharedFaction, target, source, link.field.clone())
-            }
+            LinkOrigin::Field if PLACES.contains(&target.0.as_str()) => (
+                InferenceKind::SharedLocation,
+                target,
+                source,
+                link.field.clone(),
+            ),
+            LinkOrigin::Field if target.0.as_str() == "faction" && !is_hostile(link) => (
+                InferenceKind::SharedFaction,
+                target,
+                source,
+                link.field.clone(),
+            ),
             LinkOrigin::Wikilink | LinkOrigin::MarkdownLink => {
                 (InferenceKind::CoMention, source, target, "body".to_owned())
             }
@@ -121,7 +127,10 @@ pub fn infer(resolver: &Resolver, edges: &[Edge], focus: Option<&Key>) -> Vec<In
         if members.len() < 2 || members.len() > limit {
             continue;
         }
-        let via_name = resolver.node(&via).map(|n| n.name.clone()).unwrap_or_default();
+        let via_name = resolver
+            .node(&via)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
         for (i, (a, how_a)) in members.iter().enumerate() {
             for (b, how_b) in &members[i + 1..] {
                 let (first, second) = match focus {
@@ -168,7 +177,10 @@ mod tests {
     use studiobrain_entity::{EntityId, EntityType};
 
     fn key(t: &str, id: &str) -> Key {
-        (EntityType::parse(t).expect("type"), EntityId::parse(id).expect("id"))
+        (
+            EntityType::parse(t).expect("type"),
+            EntityId::parse(id).expect("id"),
+        )
     }
 
     fn node(t: &str, id: &str) -> Node {
@@ -206,17 +218,55 @@ mod tests {
             node("event", "fair"),
         ]);
         let edges = [
-            edge(("character", "ana"), ("location", "mill"), "home", LinkOrigin::Field),
-            edge(("character", "bo"), ("location", "mill"), "work", LinkOrigin::Field),
-            edge(("character", "ana"), ("faction", "guild"), "faction", LinkOrigin::Field),
-            edge(("character", "bo"), ("faction", "guild"), "faction", LinkOrigin::Field),
-            edge(("character", "cy"), ("faction", "guild"), "enemies", LinkOrigin::Field),
-            edge(("event", "fair"), ("character", "ana"), "", LinkOrigin::Wikilink),
-            edge(("event", "fair"), ("character", "cy"), "", LinkOrigin::Wikilink),
+            edge(
+                ("character", "ana"),
+                ("location", "mill"),
+                "home",
+                LinkOrigin::Field,
+            ),
+            edge(
+                ("character", "bo"),
+                ("location", "mill"),
+                "work",
+                LinkOrigin::Field,
+            ),
+            edge(
+                ("character", "ana"),
+                ("faction", "guild"),
+                "faction",
+                LinkOrigin::Field,
+            ),
+            edge(
+                ("character", "bo"),
+                ("faction", "guild"),
+                "faction",
+                LinkOrigin::Field,
+            ),
+            edge(
+                ("character", "cy"),
+                ("faction", "guild"),
+                "enemies",
+                LinkOrigin::Field,
+            ),
+            edge(
+                ("event", "fair"),
+                ("character", "ana"),
+                "",
+                LinkOrigin::Wikilink,
+            ),
+            edge(
+                ("event", "fair"),
+                ("character", "cy"),
+                "",
+                LinkOrigin::Wikilink,
+            ),
         ];
         let all = infer(&resolver, &edges, None);
         assert_eq!(all.len(), 2);
-        assert_eq!((&all[0].a, &all[0].b), (&key("character", "ana"), &key("character", "bo")));
+        assert_eq!(
+            (&all[0].a, &all[0].b),
+            (&key("character", "ana"), &key("character", "bo"))
+        );
         assert_eq!(all[0].evidence.len(), 2);
         assert_eq!(all[0].strength, 0.75);
         assert_eq!(all[0].evidence[0].detail, "ana.home, bo.work");

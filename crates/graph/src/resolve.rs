@@ -113,7 +113,10 @@ mod tests {
     fn typed_links_name_one_type_and_untyped_ones_the_first_type() {
         let resolver = Resolver::new([node("location", "ana"), node("character", "ana")]);
         let found = |l: Link| resolver.target(&l).map(|n| n.entity_type.to_string());
-        assert_eq!(found(link(Some("location"), "ana")).as_deref(), Some("location"));
+        assert_eq!(
+            found(link(Some("location"), "ana")).as_deref(),
+            Some("location")
+        );
         assert_eq!(found(link(None, "ana")).as_deref(), Some("character"));
         assert_eq!(found(link(Some("faction"), "ana")), None);
         assert_eq!(found(link(None, "Not An Id")), None);

@@ -136,6 +136,8 @@ pub struct EnhancedContext {
     pub similar: Vec<Similar>,
     /// The embeddings model used.
     pub model: String,
+    /// Names of the entities mentioned, by key.
+    pub names: HashMap<Key, String>,
 }
 
 /// Search, relationships, graphs, cross-references and context.
@@ -160,7 +162,10 @@ fn node_of(entity: &Entity) -> Node {
 /// How a link is described in context: label and field.
 fn relation_of(edge: &Edge, outgoing: bool) -> String {
     let link = &edge.link;
-    let what = link.label.clone().unwrap_or_else(|| link.origin.as_str().to_owned());
+    let what = link
+        .label
+        .clone()
+        .unwrap_or_else(|| link.origin.as_str().to_owned());
     let place = if link.field.is_empty() {
         "body".to_owned()
     } else {
@@ -200,7 +205,13 @@ impl GraphService {
     pub async fn types(&self, tenant: &TenantId, names: &[String]) -> GraphResult<Vec<EntityType>> {
         let mut types = Vec::with_capacity(names.len());
         for name in names {
-            types.push(self.entities.template(tenant, name).await?.entity_type.clone());
+            types.push(
+                self.entities
+                    .template(tenant, name)
+                    .await?
+                    .entity_type
+                    .clone(),
+            );
         }
         Ok(types)
     }
@@ -209,7 +220,12 @@ impl GraphService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn entity(&self, tenant: &TenantId, entity_type: &str, id: &str) -> GraphResult<Entity> {
+    pub async fn entity(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+    ) -> GraphResult<Entity> {
         Ok(self.entities.get(tenant, entity_type, id).await?.entity)
     }
 
@@ -286,12 +302,22 @@ impl GraphService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn recent(&self, tenant: &TenantId, filter: &NodeFilter, limit: u64) -> GraphResult<Vec<Node>> {
+    pub async fn recent(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+        limit: u64,
+    ) -> GraphResult<Vec<Node>> {
         Ok(self.search.recent(tenant, filter, limit).await?)
     }
 
     /// The entities the ids of `edges`' ends name, for resolving them.
-    async fn resolver_for(&self, tenant: &TenantId, edges: &[Edge], also: &[Node]) -> GraphResult<Resolver> {
+    async fn resolver_for(
+        &self,
+        tenant: &TenantId,
+        edges: &[Edge],
+        also: &[Node],
+    ) -> GraphResult<Resolver> {
         let mut ids: Vec<String> = edges
             .iter()
             .flat_map(|e| [e.source_id.to_string(), e.link.target_id.clone()])
@@ -304,12 +330,19 @@ impl GraphService {
     }
 
     /// The links of `key` both ways, and a resolver knowing their ends.
-    async fn links_of(&self, tenant: &TenantId, key: &Key, node: &Node) -> GraphResult<(Vec<Edge>, Vec<Edge>, Resolver)> {
+    async fn links_of(
+        &self,
+        tenant: &TenantId,
+        key: &Key,
+        node: &Node,
+    ) -> GraphResult<(Vec<Edge>, Vec<Edge>, Resolver)> {
         let keys = std::slice::from_ref(key);
         let outgoing = self.links.outgoing(tenant, keys).await?;
         let incoming = self.links.incoming(tenant, keys).await?;
         let all: Vec<Edge> = outgoing.iter().chain(&incoming).cloned().collect();
-        let resolver = self.resolver_for(tenant, &all, std::slice::from_ref(node)).await?;
+        let resolver = self
+            .resolver_for(tenant, &all, std::slice::from_ref(node))
+            .await?;
         // An untyped link naming the id may mean an entity of another type.
         let incoming = incoming
             .into_iter()
@@ -322,7 +355,12 @@ impl GraphService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn relationships(&self, tenant: &TenantId, entity_type: &str, id: &str) -> GraphResult<Relationships> {
+    pub async fn relationships(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+    ) -> GraphResult<Relationships> {
         let node = node_of(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (outgoing, incoming, resolver) = self.links_of(tenant, &key, &node).await?;
@@ -352,7 +390,12 @@ impl GraphService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn universe(&self, tenant: &TenantId, filter: &NodeFilter, max_nodes: usize) -> GraphResult<Graph> {
+    pub async fn universe(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+        max_nodes: usize,
+    ) -> GraphResult<Graph> {
         let resolver = Resolver::new(self.links.nodes(tenant, filter).await?);
         let edges = self.links.all_edges(tenant).await?;
         Ok(universe(&resolver, &edges, max_nodes))
@@ -412,12 +455,18 @@ impl GraphService {
             resolver.extend(self.links.nodes_with_ids(tenant, &known).await?);
             let mut next = Vec::new();
             for edge in found {
-                let ends = [Some(source_of(&edge)), resolver.target(&edge.link).map(key_of)];
+                let ends = [
+                    Some(source_of(&edge)),
+                    resolver.target(&edge.link).map(key_of),
+                ];
                 if !ends.iter().flatten().any(|k| frontier.contains(k)) {
                     continue;
                 }
                 for end in ends.into_iter().flatten() {
-                    if depths.len() < max_nodes && !depths.contains_key(&end) && resolver.node(&end).is_some() {
+                    if depths.len() < max_nodes
+                        && !depths.contains_key(&end)
+                        && resolver.node(&end).is_some()
+                    {
                         depths.insert(end.clone(), step);
                         next.push(end);
                     }
@@ -450,8 +499,16 @@ impl GraphService {
         limit: usize,
     ) -> GraphResult<(usize, Vec<CrossReference>)> {
         let edges = match (&filter.source, &filter.target) {
-            (Some(source), _) => self.links.outgoing(tenant, std::slice::from_ref(source)).await?,
-            (None, Some(target)) => self.links.incoming(tenant, std::slice::from_ref(target)).await?,
+            (Some(source), _) => {
+                self.links
+                    .outgoing(tenant, std::slice::from_ref(source))
+                    .await?
+            }
+            (None, Some(target)) => {
+                self.links
+                    .incoming(tenant, std::slice::from_ref(target))
+                    .await?
+            }
             (None, None) => self.links.all_edges(tenant).await?,
         };
         let resolver = self.resolver_for(tenant, &edges, &[]).await?;
@@ -467,7 +524,11 @@ impl GraphService {
             }
             total += 1;
             if found.len() < limit {
-                found.push(CrossReference { source, edge, target });
+                found.push(CrossReference {
+                    source,
+                    edge,
+                    target,
+                });
             }
         }
         Ok((total, found))
@@ -493,7 +554,11 @@ impl GraphService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn romance(&self, tenant: &TenantId, focus: Option<&Key>) -> GraphResult<(Vec<RomanticPair>, Resolver)> {
+    pub async fn romance(
+        &self,
+        tenant: &TenantId,
+        focus: Option<&Key>,
+    ) -> GraphResult<(Vec<RomanticPair>, Resolver)> {
         let (resolver, edges) = self.whole(tenant).await?;
         Ok((crossref::romance(&resolver, &edges, focus), resolver))
     }
@@ -502,16 +567,28 @@ impl GraphService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn faction_conflicts(&self, tenant: &TenantId, focus: Option<&Key>) -> GraphResult<(Vec<FactionConflict>, Resolver)> {
+    pub async fn faction_conflicts(
+        &self,
+        tenant: &TenantId,
+        focus: Option<&Key>,
+    ) -> GraphResult<(Vec<FactionConflict>, Resolver)> {
         let (resolver, edges) = self.whole(tenant).await?;
-        Ok((crossref::faction_conflicts(&resolver, &edges, focus), resolver))
+        Ok((
+            crossref::faction_conflicts(&resolver, &edges, focus),
+            resolver,
+        ))
     }
 
     /// The dangling and one-sided references of an entity.
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn validate_references(&self, tenant: &TenantId, entity_type: &str, id: &str) -> GraphResult<(Node, ReferenceReport)> {
+    pub async fn validate_references(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+    ) -> GraphResult<(Node, ReferenceReport)> {
         let node = node_of(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (outgoing, incoming, resolver) = self.links_of(tenant, &key, &node).await?;
@@ -523,7 +600,13 @@ impl GraphService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn hybrid(&self, tenant: &TenantId, entity_type: &str, id: &str, limit: usize) -> GraphResult<Hybrid> {
+    pub async fn hybrid(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        limit: usize,
+    ) -> GraphResult<Hybrid> {
         let node = node_of(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (resolver, edges) = self.whole(tenant).await?;
@@ -534,9 +617,17 @@ impl GraphService {
             .collect();
         let mut inferred = infer(&resolver, &edges, Some(&key));
         inferred.truncate(limit);
-        let names = names_of(&resolver, explicit.iter().flat_map(|e| [&e.source, &e.target]).chain(
-            inferred.iter().flat_map(|i| [&i.a, &i.b].into_iter().chain(i.evidence.iter().map(|e| &e.via))),
-        ));
+        let names = names_of(
+            &resolver,
+            explicit
+                .iter()
+                .flat_map(|e| [&e.source, &e.target])
+                .chain(inferred.iter().flat_map(|i| {
+                    [&i.a, &i.b]
+                        .into_iter()
+                        .chain(i.evidence.iter().map(|e| &e.via))
+                })),
+        );
         Ok(Hybrid {
             node,
             explicit,
@@ -550,20 +641,31 @@ impl GraphService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn structured(&self, tenant: &TenantId, query: &StructuredQuery) -> GraphResult<Structured> {
+    pub async fn structured(
+        &self,
+        tenant: &TenantId,
+        query: &StructuredQuery,
+    ) -> GraphResult<Structured> {
         let (resolver, edges) = self.whole(tenant).await?;
         let of_types = |key: &Key| query.types.is_empty() || query.types.contains(&key.0);
         let involves = |a: &Key, b: &Key| query.focus.as_ref().is_none_or(|f| f == a || f == b);
         let labelled = |e: &GraphEdge| {
             query.labels.is_empty()
                 || query.labels.iter().any(|l| {
-                    e.label.as_deref().is_some_and(|label| label.eq_ignore_ascii_case(l))
+                    e.label
+                        .as_deref()
+                        .is_some_and(|label| label.eq_ignore_ascii_case(l))
                         || e.field.eq_ignore_ascii_case(l)
                 })
         };
         let matching: Vec<GraphEdge> = resolved_edges(&resolver, &edges)
             .into_iter()
-            .filter(|e| involves(&e.source, &e.target) && of_types(&e.source) && of_types(&e.target) && labelled(e))
+            .filter(|e| {
+                involves(&e.source, &e.target)
+                    && of_types(&e.source)
+                    && of_types(&e.target)
+                    && labelled(e)
+            })
             .collect();
         let mut by_label = BTreeMap::new();
         for edge in &matching {
@@ -581,9 +683,17 @@ impl GraphService {
         } else {
             Vec::new()
         };
-        let names = names_of(&resolver, explicit.iter().flat_map(|e| [&e.source, &e.target]).chain(
-            inferred.iter().flat_map(|i| [&i.a, &i.b].into_iter().chain(i.evidence.iter().map(|e| &e.via))),
-        ));
+        let names = names_of(
+            &resolver,
+            explicit
+                .iter()
+                .flat_map(|e| [&e.source, &e.target])
+                .chain(inferred.iter().flat_map(|i| {
+                    [&i.a, &i.b]
+                        .into_iter()
+                        .chain(i.evidence.iter().map(|e| &e.via))
+                })),
+        );
         Ok(Structured {
             explicit,
             explicit_total,
@@ -594,10 +704,18 @@ impl GraphService {
     }
 
     /// Summaries of `keys`, skipping entities gone meanwhile.
-    async fn summaries(&self, tenant: &TenantId, keys: &[Key]) -> GraphResult<HashMap<Key, Summary>> {
+    async fn summaries(
+        &self,
+        tenant: &TenantId,
+        keys: &[Key],
+    ) -> GraphResult<HashMap<Key, Summary>> {
         let mut summaries = HashMap::new();
         for key in keys {
-            match self.entities.get(tenant, key.0.as_str(), key.1.as_str()).await {
+            match self
+                .entities
+                .get(tenant, key.0.as_str(), key.1.as_str())
+                .await
+            {
                 Ok(view) => {
                     summaries.insert(key.clone(), summarize(&view.entity));
                 }
@@ -610,10 +728,21 @@ impl GraphService {
 
     /// The linked neighbours of `start` within `depth`, closest first
     /// (then most connected), each with how it relates.
-    async fn linked_neighbours(&self, tenant: &TenantId, start: &Node, depth: u8, max: usize) -> GraphResult<Vec<(Key, String, u8)>> {
+    async fn linked_neighbours(
+        &self,
+        tenant: &TenantId,
+        start: &Node,
+        depth: u8,
+        max: usize,
+    ) -> GraphResult<Vec<(Key, String, u8)>> {
         let key = key_of(start);
         let (resolver, edges, depths) = self.walk(tenant, start.clone(), depth, max + 1).await?;
-        let graph = assemble(&resolver, resolved_edges(&resolver, &edges), &depths, max + 1);
+        let graph = assemble(
+            &resolver,
+            resolved_edges(&resolver, &edges),
+            &depths,
+            max + 1,
+        );
         let mut relation: HashMap<Key, String> = HashMap::new();
         for edge in &edges {
             let source = source_of(edge);
@@ -641,7 +770,9 @@ impl GraphService {
             .filter(|n| n.depth != Some(0))
             .map(|n| {
                 let k = key_of(&n.node);
-                let how = relation.remove(&k).unwrap_or_else(|| "linked through a neighbour".to_owned());
+                let how = relation
+                    .remove(&k)
+                    .unwrap_or_else(|| "linked through a neighbour".to_owned());
                 (k, how, n.depth.unwrap_or(depth))
             })
             .collect())
@@ -652,10 +783,19 @@ impl GraphService {
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id.
-    pub async fn context(&self, tenant: &TenantId, entity_type: &str, id: &str, depth: u8, max_tokens: usize) -> GraphResult<Context> {
+    pub async fn context(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        depth: u8,
+        max_tokens: usize,
+    ) -> GraphResult<Context> {
         let entity = self.entity(tenant, entity_type, id).await?;
         let start = node_of(&entity);
-        let neighbours = self.linked_neighbours(tenant, &start, depth, CONTEXT_NEIGHBOURS).await?;
+        let neighbours = self
+            .linked_neighbours(tenant, &start, depth, CONTEXT_NEIGHBOURS)
+            .await?;
         let keys: Vec<Key> = neighbours.iter().map(|(k, _, _)| k.clone()).collect();
         let mut summaries = self.summaries(tenant, &keys).await?;
         let candidates = neighbours
@@ -668,7 +808,11 @@ impl GraphService {
                 })
             })
             .collect();
-        Ok(context::assemble(summarize(&entity), candidates, max_tokens))
+        Ok(context::assemble(
+            summarize(&entity),
+            candidates,
+            max_tokens,
+        ))
     }
 
     /// The entities most similar to `subject` among the most recently
@@ -678,7 +822,13 @@ impl GraphService {
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown subject entity; the
     /// embeddings provider is not configured or fails.
-    pub async fn similar(&self, tenant: &TenantId, subject: &SemanticSubject, types: Vec<EntityType>, limit: usize) -> GraphResult<Vec<Similar>> {
+    pub async fn similar(
+        &self,
+        tenant: &TenantId,
+        subject: &SemanticSubject,
+        types: Vec<EntityType>,
+        limit: usize,
+    ) -> GraphResult<Vec<Similar>> {
         let (subject_text, exclude) = match subject {
             SemanticSubject::Entity(key) => {
                 let entity = self.entity(tenant, key.0.as_str(), key.1.as_str()).await?;
@@ -686,14 +836,26 @@ impl GraphService {
             }
             SemanticSubject::Text(text) => (text.clone(), None),
         };
-        let filter = NodeFilter { types, status: None };
+        let filter = NodeFilter {
+            types,
+            status: None,
+        };
         let mut candidates = Vec::new();
         let mut texts = vec![subject_text];
-        for node in self.search.recent(tenant, &filter, MAX_SEMANTIC_CANDIDATES).await? {
+        for node in self
+            .search
+            .recent(tenant, &filter, MAX_SEMANTIC_CANDIDATES)
+            .await?
+        {
             if exclude.as_ref() == Some(&key_of(&node)) {
                 continue;
             }
-            if let Some(entity) = self.entities.index().get(tenant, &node.entity_type, &node.id).await? {
+            if let Some(entity) = self
+                .entities
+                .index()
+                .get(tenant, &node.entity_type, &node.id)
+                .await?
+            {
                 texts.push(comparable_text(&entity));
                 candidates.push(node);
             }
@@ -731,11 +893,19 @@ impl GraphService {
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type or id; the embeddings
     /// provider is not configured or fails.
-    pub async fn enhanced_context(&self, tenant: &TenantId, entity_type: &str, id: &str, max_tokens: usize) -> GraphResult<EnhancedContext> {
+    pub async fn enhanced_context(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+        max_tokens: usize,
+    ) -> GraphResult<EnhancedContext> {
         let entity = self.entity(tenant, entity_type, id).await?;
         let start = node_of(&entity);
         let key = key_of(&start);
-        let mut order: Vec<(Key, String, u8)> = self.linked_neighbours(tenant, &start, 1, CONTEXT_NEIGHBOURS).await?;
+        let mut order: Vec<(Key, String, u8)> = self
+            .linked_neighbours(tenant, &start, 1, CONTEXT_NEIGHBOURS)
+            .await?;
         let (resolver, edges) = self.whole(tenant).await?;
         let mut inferred = infer(&resolver, &edges, Some(&key));
         inferred.truncate(CONTEXT_NEIGHBOURS);
@@ -745,12 +915,27 @@ impl GraphService {
                 .iter()
                 .map(|e| format!("{} {}", e.kind.as_str(), e.via_name))
                 .collect();
-            order.push((relation.b.clone(), format!("inferred: {}", why.join("; ")), 2));
+            order.push((
+                relation.b.clone(),
+                format!("inferred: {}", why.join("; ")),
+                2,
+            ));
         }
-        let mut similar = self.similar(tenant, &SemanticSubject::Entity(key.clone()), Vec::new(), SIMILAR_IN_CONTEXT).await?;
+        let mut similar = self
+            .similar(
+                tenant,
+                &SemanticSubject::Entity(key.clone()),
+                Vec::new(),
+                SIMILAR_IN_CONTEXT,
+            )
+            .await?;
         similar.retain(|s| s.node.id != key.1 || s.node.entity_type != key.0);
         for s in &similar {
-            order.push((key_of(&s.node), format!("similar (cosine {:.2})", s.similarity), 3));
+            order.push((
+                key_of(&s.node),
+                format!("similar (cosine {:.2})", s.similarity),
+                3,
+            ));
         }
         let mut seen = HashSet::new();
         order.retain(|(k, _, _)| seen.insert(k.clone()));
@@ -766,11 +951,20 @@ impl GraphService {
                 })
             })
             .collect();
+        let names = names_of(
+            &resolver,
+            inferred.iter().flat_map(|i| {
+                [&i.a, &i.b]
+                    .into_iter()
+                    .chain(i.evidence.iter().map(|e| &e.via))
+            }),
+        );
         Ok(EnhancedContext {
             context: context::assemble(summarize(&entity), candidates, max_tokens),
             inferred,
             similar,
             model: self.embeddings.model(),
+            names,
         })
     }
 }
@@ -785,4 +979,3 @@ fn names_of<'a>(resolver: &Resolver, keys: impl Iterator<Item = &'a Key>) -> Has
     keys.filter_map(|k| Some((k.clone(), resolver.node(k)?.name.clone())))
         .collect()
 }
-

@@ -1,6 +1,7 @@
 //! [`MemoryEntityIndex`]: the entity index in memory, with the same query
 //! semantics as the SQL adapter.
 
+use crate::search::matches_terms;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -10,10 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use studiobrain_entity::ports::{
     DeletedEntity, EntityIndex, EntityPage, EntityQuery, IndexedFile, SortOrder, StatusCount,
 };
+use studiobrain_entity::search::SearchTerms;
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
-use crate::search::matches_terms;
-use studiobrain_entity::search::SearchTerms;
 
 type Key = (TenantId, EntityType, EntityId);
 

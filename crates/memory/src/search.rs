@@ -74,7 +74,10 @@ fn marks(terms: &SearchTerms, word: &str) -> bool {
 /// A passage of `text` around its first match, matches marked.
 fn snippet(text: &str, terms: &SearchTerms) -> String {
     let spans = word_spans(text);
-    let lower: Vec<String> = spans.iter().map(|s| text[s.clone()].to_lowercase()).collect();
+    let lower: Vec<String> = spans
+        .iter()
+        .map(|s| text[s.clone()].to_lowercase())
+        .collect();
     let first = lower.iter().position(|w| marks(terms, w)).unwrap_or(0);
     let start = first.saturating_sub(SNIPPET_WORDS / 4);
     let end = (start + SNIPPET_WORDS).min(spans.len());
@@ -97,6 +100,8 @@ fn snippet(text: &str, terms: &SearchTerms) -> String {
     }
     if end < spans.len() {
         out.push('…');
+    } else if let Some(last) = spans.last() {
+        out.push_str(text[last.end..].trim_end());
     }
     out
 }
@@ -105,7 +110,11 @@ fn snippet(text: &str, terms: &SearchTerms) -> String {
 /// its best part.
 fn hit(entity: &Entity, terms: &SearchTerms) -> SearchHit {
     let fields = field_text(&entity.fields);
-    let parts = [(entity.name.as_str(), 10.0), (fields.as_str(), 4.0), (entity.body.as_str(), 1.0)];
+    let parts = [
+        (entity.name.as_str(), 10.0),
+        (fields.as_str(), 4.0),
+        (entity.body.as_str(), 1.0),
+    ];
     let mut score = 0.0;
     let mut best = (0, entity.name.as_str());
     for (text, weight) in parts {
@@ -222,7 +231,11 @@ impl LinkIndex for MemoryEntityIndex {
         Ok(self.edges(tenant, |edge| {
             targets.iter().any(|(t, id)| {
                 edge.link.target_id == id.as_str()
-                    && edge.link.target_type.as_ref().is_none_or(|target| target == t)
+                    && edge
+                        .link
+                        .target_type
+                        .as_ref()
+                        .is_none_or(|target| target == t)
             })
         }))
     }

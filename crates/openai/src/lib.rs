@@ -102,7 +102,11 @@ impl OpenAiEmbeddings {
         let mut answer: EmbeddingsResponse = serde_json::from_slice(&body)
             .map_err(|err| failed(format!("unexpected answer: {err}")))?;
         answer.data.sort_by_key(|item| item.index);
-        let in_order = answer.data.iter().enumerate().all(|(i, item)| item.index == i);
+        let in_order = answer
+            .data
+            .iter()
+            .enumerate()
+            .all(|(i, item)| item.index == i);
         if answer.data.len() != texts.len() || !in_order {
             return Err(failed(format!(
                 "asked for {} vectors, got {}",
@@ -128,7 +132,9 @@ impl Embeddings for OpenAiEmbeddings {
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| Sha256::digest(t).into()).collect();
         let missing: Vec<usize> = {
             let cache = self.cache();
-            (0..texts.len()).filter(|&i| !cache.contains_key(&keys[i])).collect()
+            (0..texts.len())
+                .filter(|&i| !cache.contains_key(&keys[i]))
+                .collect()
         };
         for batch in missing.chunks(BATCH) {
             let inputs: Vec<&String> = batch.iter().map(|&i| &texts[i]).collect();

@@ -42,7 +42,9 @@ async fn vectors_come_back_in_input_order_and_are_cached() {
     Mock::given(method("POST"))
         .and(path("/v1/embeddings"))
         .and(header("authorization", "Bearer sk-test"))
-        .and(body_partial_json(serde_json::json!({"model": "text-embedding-3-small"})))
+        .and(body_partial_json(
+            serde_json::json!({"model": "text-embedding-3-small"}),
+        ))
         .respond_with(echo_lengths)
         .expect(2)
         .mount(&server)
@@ -75,7 +77,10 @@ async fn provider_errors_are_reported_with_their_message() {
         .expect_err("refused");
     assert!(matches!(err, EmbeddingError::Provider(_)));
     let text = err.to_string();
-    assert!(text.contains("401") && text.contains("Incorrect API key"), "{text}");
+    assert!(
+        text.contains("401") && text.contains("Incorrect API key"),
+        "{text}"
+    );
     assert!(!text.contains("sk-test"), "{text}");
 }
 
@@ -93,5 +98,8 @@ async fn short_answers_are_errors() {
         .embed(&["a".to_owned(), "b".to_owned()])
         .await
         .expect_err("short");
-    assert!(err.to_string().contains("asked for 2 vectors, got 1"), "{err}");
+    assert!(
+        err.to_string().contains("asked for 2 vectors, got 1"),
+        "{err}"
+    );
 }

@@ -11,6 +11,8 @@ use crate::SqlStore;
 use crate::context::{Scope, commit};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
+use crate::links::{drop_links, replace_links};
+use crate::search::matches_terms;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, NullOrdering, OnConflict};
@@ -24,8 +26,6 @@ use studiobrain_entity::ports::{
 };
 use studiobrain_entity::search::{SearchTerms, field_text};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityType};
-use crate::links::{drop_links, replace_links};
-use crate::search::matches_terms;
 use studiobrain_kernel::TenantId;
 
 /// The row of `entity` in `tenant`, live.

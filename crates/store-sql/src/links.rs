@@ -30,11 +30,9 @@ pub(crate) async fn replace_links(
     if entity.links.is_empty() {
         return Ok(());
     }
-    let rows = entity
-        .links
-        .iter()
-        .zip(0..)
-        .map(|(link, position)| entity_link::ActiveModel::from(link_row(tenant, entity, link, position)));
+    let rows = entity.links.iter().zip(0..).map(|(link, position)| {
+        entity_link::ActiveModel::from(link_row(tenant, entity, link, position))
+    });
     entity_link::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
@@ -112,7 +110,11 @@ fn node_from(
 
 impl SqlStore {
     /// The link rows of `tenant` matching `condition`, as edges.
-    async fn edges_where(&self, tenant: &TenantId, condition: Condition) -> EntityResult<Vec<Edge>> {
+    async fn edges_where(
+        &self,
+        tenant: &TenantId,
+        condition: Condition,
+    ) -> EntityResult<Vec<Edge>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = entity_link::Entity::find()
             .filter(Column::TenantId.eq(tenant.as_str()))
@@ -123,7 +125,10 @@ impl SqlStore {
             .all(&txn)
             .await
             .map_err(DbFailure)?;
-        let edges = rows.into_iter().map(edge_from).collect::<EntityResult<_>>()?;
+        let edges = rows
+            .into_iter()
+            .map(edge_from)
+            .collect::<EntityResult<_>>()?;
         commit(txn, edges).await
     }
 
@@ -149,9 +154,9 @@ impl SqlStore {
             .filter(condition);
         let query = match order {
             NodeOrder::ByKey => query,
-            NodeOrder::RecentFirst(limit) => query
-                .order_by_desc(EntityColumn::UpdatedAt)
-                .limit(limit),
+            NodeOrder::RecentFirst(limit) => {
+                query.order_by_desc(EntityColumn::UpdatedAt).limit(limit)
+            }
         };
         let rows = query
             .order_by_asc(EntityColumn::EntityType)
@@ -160,7 +165,10 @@ impl SqlStore {
             .all(&txn)
             .await
             .map_err(DbFailure)?;
-        let nodes = rows.into_iter().map(node_from).collect::<EntityResult<_>>()?;
+        let nodes = rows
+            .into_iter()
+            .map(node_from)
+            .collect::<EntityResult<_>>()?;
         commit(txn, nodes).await
     }
 }
@@ -178,9 +186,8 @@ pub(crate) enum NodeOrder {
 pub(crate) fn node_condition(filter: &NodeFilter) -> Condition {
     let mut condition = Condition::all();
     if !filter.types.is_empty() {
-        condition = condition.add(
-            EntityColumn::EntityType.is_in(filter.types.iter().map(EntityType::as_str)),
-        );
+        condition = condition
+            .add(EntityColumn::EntityType.is_in(filter.types.iter().map(EntityType::as_str)));
     }
     if let Some(status) = &filter.status {
         condition = condition.add(EntityColumn::Status.eq(status.as_str()));
@@ -197,13 +204,15 @@ impl LinkIndex for SqlStore {
     ) -> EntityResult<Vec<Edge>> {
         let mut edges = Vec::new();
         for chunk in sources.chunks(KEYS_PER_QUERY) {
-            let any = chunk.iter().fold(Condition::any(), |any, (entity_type, id)| {
-                any.add(
-                    Condition::all()
-                        .add(Column::SourceType.eq(entity_type.as_str()))
-                        .add(Column::SourceId.eq(id.as_str())),
-                )
-            });
+            let any = chunk
+                .iter()
+                .fold(Condition::any(), |any, (entity_type, id)| {
+                    any.add(
+                        Condition::all()
+                            .add(Column::SourceType.eq(entity_type.as_str()))
+                            .add(Column::SourceId.eq(id.as_str())),
+                    )
+                });
             edges.extend(self.edges_where(tenant, any).await?);
         }
         Ok(edges)
@@ -217,11 +226,17 @@ impl LinkIndex for SqlStore {
         let mut edges = Vec::new();
         for chunk in targets.chunks(KEYS_PER_QUERY) {
             let ids = chunk.iter().map(|(_, id)| id.as_str());
-            let found = self.edges_where(tenant, Condition::all().add(Column::TargetId.is_in(ids))).await?;
+            let found = self
+                .edges_where(tenant, Condition::all().add(Column::TargetId.is_in(ids)))
+                .await?;
             edges.extend(found.into_iter().filter(|edge| {
                 chunk.iter().any(|(entity_type, id)| {
                     edge.link.target_id == id.as_str()
-                        && edge.link.target_type.as_ref().is_none_or(|t| t == entity_type)
+                        && edge
+                            .link
+                            .target_type
+                            .as_ref()
+                            .is_none_or(|t| t == entity_type)
                 })
             }));
         }
@@ -240,7 +255,8 @@ impl LinkIndex for SqlStore {
     async fn nodes_with_ids(&self, tenant: &TenantId, ids: &[String]) -> EntityResult<Vec<Node>> {
         let mut nodes = Vec::new();
         for chunk in ids.chunks(KEYS_PER_QUERY) {
-            let condition = Condition::all().add(EntityColumn::EntityId.is_in(chunk.iter().map(String::as_str)));
+            let condition = Condition::all()
+                .add(EntityColumn::EntityId.is_in(chunk.iter().map(String::as_str)));
             nodes.extend(
                 self.nodes_where(tenant, condition, NodeOrder::ByKey)
                     .await?,

@@ -98,11 +98,7 @@ impl Params {
     fn filters(&mut self, filter: &NodeFilter) -> String {
         let mut sql = String::new();
         if !filter.types.is_empty() {
-            let list: Vec<String> = filter
-                .types
-                .iter()
-                .map(|t| self.bind(t.as_str()))
-                .collect();
+            let list: Vec<String> = filter.types.iter().map(|t| self.bind(t.as_str())).collect();
             sql.push_str(&format!(" AND e.entity_type IN ({})", list.join(", ")));
         }
         if let Some(status) = &filter.status {
@@ -249,7 +245,10 @@ impl SearchIndex for SqlStore {
             .all(&txn)
             .await
             .map_err(DbFailure)?;
-        let hits = rows.into_iter().map(hit_from).collect::<EntityResult<_>>()?;
+        let hits = rows
+            .into_iter()
+            .map(hit_from)
+            .collect::<EntityResult<_>>()?;
         commit(
             txn,
             SearchPage {
@@ -266,8 +265,12 @@ impl SearchIndex for SqlStore {
         filter: &NodeFilter,
         limit: u64,
     ) -> EntityResult<Vec<Node>> {
-        self.nodes_where(tenant, node_condition(filter), NodeOrder::RecentFirst(limit))
-            .await
+        self.nodes_where(
+            tenant,
+            node_condition(filter),
+            NodeOrder::RecentFirst(limit),
+        )
+        .await
     }
 }
 
@@ -281,5 +284,4 @@ mod tests {
         assert_eq!(fts5_query(&terms), r#""drag"* AND "old mill""#);
         assert_eq!(ts_query(&terms), "'drag':* & ('old' <-> 'mill')");
     }
-
 }

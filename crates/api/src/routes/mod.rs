@@ -5,6 +5,7 @@
 pub mod account;
 pub mod activity;
 pub mod api_keys;
+pub mod crossref;
 pub mod desktop;
 pub mod dto;
 pub mod entities;
@@ -18,6 +19,7 @@ pub mod oauth;
 pub mod recycle_bin;
 pub mod rules;
 pub mod schemas;
+pub mod search;
 pub mod sync;
 pub mod teams;
 pub mod templates;
