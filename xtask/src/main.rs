@@ -22,6 +22,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "studiobrain-markdown",
     "studiobrain-entity",
     "studiobrain-sync",
+    "studiobrain-graph",
 ];
 
 /// Crates a domain crate must never pull in, directly or transitively.
