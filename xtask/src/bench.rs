@@ -224,7 +224,8 @@ pub(crate) fn http(
     body: Option<&str>,
 ) -> anyhow::Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    // Long enough for a full sync of a large project.
+    stream.set_read_timeout(Some(Duration::from_secs(1800)))?;
     let body = body.unwrap_or("");
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))

@@ -1,7 +1,9 @@
 //! `cargo xtask gen-vault --entities N --out DIR`: writes a realistic
 //! project for benchmarks: every entity type the repository's templates
 //! define, 1 to 4 KB of frontmatter and body each, with references between
-//! them (characters to factions and locations, items to owners, ...).
+//! them (characters to factions and locations, items to owners, ...) and
+//! body wikilinks, [`LINKS_PER_ENTITY`] links each, in prose whose word
+//! frequencies fall off like natural text ([`word`] of each rank).
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -57,7 +59,35 @@ const WORDS: &[&str] = &[
     "archive", "bridge", "rain", "copper",
 ];
 
-/// Deterministic prose of about `bytes` bytes.
+/// Syllables of the generated vocabulary.
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ren", "tas", "vel", "dor", "shi", "qua", "bre", "nim", "zol", "fen", "gar",
+    "hul", "isk", "jor", "pel", "rus", "tor", "ux", "wyn", "yar", "eth",
+];
+
+/// Distinct words of the generated prose.
+pub const VOCABULARY: u64 = 20_000;
+
+/// The word of frequency rank `rank` (0 is the most frequent): two to four
+/// syllables spelling the rank, so every rank has its own word.
+pub fn word(rank: u64) -> String {
+    let base = SYLLABLES.len() as u64;
+    let mut n = rank;
+    let mut word = String::new();
+    for _ in 0..2 {
+        word.push_str(SYLLABLES[(n % base) as usize]);
+        n /= base;
+    }
+    while n > 0 {
+        word.push_str(SYLLABLES[(n % base) as usize]);
+        n /= base;
+    }
+    word
+}
+
+/// Deterministic prose of about `bytes` bytes whose word frequencies fall
+/// off like natural text (rank drawn log-uniformly: the word of rank `r`
+/// is about `1/r` as frequent as the most frequent).
 fn prose(seed: usize, bytes: usize) -> String {
     let mut text = String::new();
     let mut n = seed as u64;
@@ -65,8 +95,9 @@ fn prose(seed: usize, bytes: usize) -> String {
         n = n
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let word = WORDS[(n >> 33) as usize % WORDS.len()];
-        text.push_str(word);
+        let uniform = (n >> 11) as f64 / (1u64 << 53) as f64;
+        let rank = ((VOCABULARY as f64).powf(uniform) - 1.0) as u64;
+        text.push_str(&word(rank.min(VOCABULARY - 1)));
         text.push(if (n >> 20).is_multiple_of(11) {
             '\n'
         } else {
@@ -75,6 +106,10 @@ fn prose(seed: usize, bytes: usize) -> String {
     }
     text
 }
+
+/// Links every generated entity makes: its reference fields, then body
+/// wikilinks to pseudo-random entities up to this many.
+pub const LINKS_PER_ENTITY: usize = 5;
 
 /// Which field of an entity type refers to which other type.
 fn references(entity_type: &str) -> &'static [(&'static str, &'static str)] {
@@ -130,17 +165,31 @@ pub fn generate(templates: &Path, out: &Path, count: usize) -> anyhow::Result<us
             WORDS[i % WORDS.len()],
             WORDS[(i / 7) % WORDS.len()],
         );
-        for (field, target) in references(&kind.entity_type) {
+        let fields = references(&kind.entity_type);
+        for (field, target) in fields {
             front.push_str(&format!(
                 "{field}: {target}_{}\n",
                 (n * 7 + 3) % per_type.max(1)
             ));
         }
         front.push_str("---\n");
+        let mut links = String::new();
+        for k in fields.len()..LINKS_PER_ENTITY {
+            let target = (i * 7919 + k * 104_729 + 1) % count;
+            if target != i {
+                let target_kind = &kinds[target % kinds.len()];
+                let target_type = &target_kind.entity_type;
+                links.push_str(&format!(
+                    "[[{target_type}:{target_type}_{}]] ",
+                    target / kinds.len()
+                ));
+            }
+        }
         let body = format!(
-            "# {} {n}\n\n## Notes\n\n{}\n",
+            "# {} {n}\n\n## Notes\n\n{}\n\n## Links\n\n{}\n",
             kind.entity_type,
-            prose(i * 31, 800 + (i % 3) * 1000)
+            prose(i * 31, 800 + (i % 3) * 1000),
+            links.trim_end()
         );
         let dir = out.join(&kind.folder).join(&id);
         std::fs::create_dir_all(&dir)?;
@@ -166,6 +215,11 @@ mod tests {
             std::fs::read_to_string(out.join("Characters/character_0/CH_character_0.md"))
                 .expect("file");
         assert!(character.contains("faction: faction_"), "{character}");
+        assert_eq!(
+            character.matches("[[").count(),
+            LINKS_PER_ENTITY - 2,
+            "{character}"
+        );
         let size = character.len();
         assert!((1000..=4500).contains(&size), "{size} bytes");
         let _ = std::fs::remove_dir_all(&out);

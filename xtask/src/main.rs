@@ -3,12 +3,13 @@
 //! - `ci`: everything CI checks (format, lints, layering, the whole test suite).
 //! - `layering`: the architecture invariant that domain crates never depend
 //!   on a framework, database or vendor SDK (checked with `cargo tree -i`).
-//! - `bench [identity|entities|live]`: load benchmarks of the release server
+//! - `bench [identity|entities|live|graph]`: load benchmarks of the release server
 //!   (see `BENCHMARKS.md`).
 //! - `gen-vault --entities N --out DIR`: a generated project for benchmarks.
 
 mod bench;
 mod bench_entities;
+mod bench_graph;
 mod bench_live;
 mod genvault;
 
@@ -46,8 +47,9 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("entities") => bench_entities::run(),
             Some("live") => bench_live::run(),
+            Some("graph") => bench_graph::run(&args[2..]),
             Some("identity") | None => bench::run(),
-            Some(other) => bail!("unknown benchmark {other}: identity, entities or live"),
+            Some(other) => bail!("unknown benchmark {other}: identity, entities, live or graph"),
         },
         Some("gen-vault") => genvault::run(&args[1..]),
         _ => {

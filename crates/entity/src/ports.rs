@@ -96,7 +96,9 @@ pub struct EntityQuery {
     pub offset: u64,
     /// Most entities to return (1 to 200).
     pub limit: u64,
-    /// Words that must all occur in the name or the fields (case-insensitive).
+    /// Full-text search ([`crate::search::SearchTerms`]): every word (as a
+    /// prefix) and quoted phrase must occur in the name, the fields or the
+    /// body; a text without letters or digits filters nothing.
     pub search: Option<String>,
     /// Exact status.
     pub status: Option<String>,
