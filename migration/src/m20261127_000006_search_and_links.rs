@@ -6,6 +6,8 @@
 //!   `entity_search` over `name`, `search_text` and `body`, kept current by
 //!   triggers; on PostgreSQL a generated, weighted `search_vector` column
 //!   with a GIN index;
+//! - indexes of entities by tenant and id alone (links may name no type)
+//!   and by tenant and time of change (recent changes of every type);
 //! - `entity_links`: one row per link of a live entity (source, target,
 //!   field, label, origin), indexed by source and by target, tenant-owned
 //!   with forced row-level security on PostgreSQL.
@@ -21,6 +23,9 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum Entities {
     Table,
+    TenantId,
+    EntityId,
+    UpdatedAt,
     SearchText,
     Links,
 }
@@ -139,6 +144,29 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
+        // Links name entities by id alone (wikilinks, file links): found by
+        // tenant and id.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_entities_tenant_id_entity_id")
+                    .table(Entities::Table)
+                    .col(Entities::TenantId)
+                    .col(Entities::EntityId)
+                    .take(),
+            )
+            .await?;
+        // Recent changes across types.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_entities_tenant_id_updated_at")
+                    .table(Entities::Table)
+                    .col(Entities::TenantId)
+                    .col(Entities::UpdatedAt)
+                    .take(),
+            )
+            .await?;
         let db = manager.get_connection();
         if manager.get_database_backend() == DbBackend::Postgres {
             db.execute_unprepared(POSTGRES_FTS).await?;
@@ -173,6 +201,14 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(EntityLinks::Table).take())
             .await?;
+        for index in [
+            "idx_entities_tenant_id_entity_id",
+            "idx_entities_tenant_id_updated_at",
+        ] {
+            manager
+                .drop_index(Index::drop().name(index).table(Entities::Table).to_owned())
+                .await?;
+        }
         for column in [Entities::SearchText, Entities::Links] {
             manager
                 .alter_table(

@@ -5,9 +5,12 @@
 //!
 //! A query is words and `"quoted phrases"`; an entity matches when every
 //! one of them occurs in its name, the text of its fields or its body.
-//! Words match as prefixes (`drag` finds `dragon`); phrases match their
-//! words in order. Text is compared as lowercase runs of letters and digits,
-//! so `iron_hand` and `iron-hand` are the phrase `iron hand`.
+//! Words match whole, except the last word of the query, which matches as a
+//! prefix (`old drag` finds "old dragon": search as you type); phrases
+//! match their words in order. Text is compared as lowercase runs of
+//! letters and digits, so `iron_hand` and `iron-hand` are the phrase
+//! `iron hand`. Snippets are cut from the stored text here ([`snippet`]),
+//! the same on every backend.
 
 use crate::error::EntityResult;
 use crate::ids::{EntityId, EntityType};
@@ -15,6 +18,7 @@ use crate::links::{Node, NodeFilter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use std::ops::Range;
 use studiobrain_kernel::TenantId;
 
 /// Marks the start of a matched word in a snippet an adapter builds; turned
@@ -29,6 +33,8 @@ const MAX_TERMS: usize = 16;
 /// One term of a query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Term {
+    /// A word matched whole.
+    Word(String),
     /// A word matched as a prefix of a word of the text.
     Prefix(String),
     /// Words that must follow each other, the last one whole too.
@@ -42,9 +48,11 @@ pub struct SearchTerms {
 }
 
 impl SearchTerms {
-    /// Parses `query`: quoted parts are phrases, other words prefixes; a
-    /// word that splits into several (`iron_hand`) is a phrase. Characters
-    /// other than letters and digits only separate words.
+    /// Parses `query`: quoted parts are phrases, other words whole words
+    /// but the last, a prefix; a word that splits into several
+    /// (`iron_hand`) is a phrase. Characters other than letters and digits
+    /// only separate words; terms past the sixteenth are dropped from the
+    /// front.
     pub fn parse(query: &str) -> Self {
         let mut terms = Vec::new();
         for (index, part) in query.split('"').enumerate() {
@@ -60,12 +68,20 @@ impl SearchTerms {
                 let mut words: Vec<String> = tokens(word).collect();
                 match words.len() {
                     0 => {}
-                    1 => terms.push(Term::Prefix(words.remove(0))),
+                    1 => terms.push(Term::Word(words.remove(0))),
                     _ => terms.push(Term::Phrase(words)),
                 }
             }
         }
-        terms.truncate(MAX_TERMS);
+        let ends_with_word = !query.trim_end().ends_with('"');
+        if let (true, Some(Term::Word(last))) = (ends_with_word, terms.last_mut()) {
+            let last = std::mem::take(last);
+            terms.pop();
+            terms.push(Term::Prefix(last));
+        }
+        if terms.len() > MAX_TERMS {
+            terms.drain(..terms.len() - MAX_TERMS);
+        }
         Self { terms }
     }
 
@@ -89,6 +105,7 @@ impl Term {
     /// How many times the term occurs in `words`.
     pub fn count_in(&self, words: &[String]) -> usize {
         match self {
+            Term::Word(whole) => words.iter().filter(|w| *w == whole).count(),
             Term::Prefix(prefix) => words.iter().filter(|w| w.starts_with(prefix)).count(),
             Term::Phrase(phrase) => words
                 .windows(phrase.len())
@@ -142,6 +159,91 @@ pub fn highlight(marked: &str) -> String {
         }
     }
     out
+}
+
+/// Whether the lowercase `word` is part of a match of `terms` (words of
+/// phrases count on their own).
+fn marks(terms: &SearchTerms, word: &str) -> bool {
+    terms.terms().iter().any(|term| match term {
+        Term::Word(whole) => word == whole,
+        Term::Prefix(prefix) => word.starts_with(prefix.as_str()),
+        Term::Phrase(words) => words.iter().any(|w| w == word),
+    })
+}
+
+/// The byte spans of the words of `text` (runs of letters and digits).
+fn word_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(s)) => {
+                spans.push(s..at);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push(s..text.len());
+    }
+    spans
+}
+
+/// Words of context a snippet shows.
+const SNIPPET_WORDS: usize = 16;
+
+/// A passage of `text` around its first match, matches wrapped in
+/// [`MARK_START`] and [`MARK_END`].
+fn passage(text: &str, terms: &SearchTerms) -> String {
+    let spans = word_spans(text);
+    let lower: Vec<String> = spans
+        .iter()
+        .map(|s| text[s.clone()].to_lowercase())
+        .collect();
+    let first = lower.iter().position(|w| marks(terms, w)).unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_WORDS / 4);
+    let end = (start + SNIPPET_WORDS).min(spans.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    for index in start..end {
+        if index > start {
+            out.push_str(&text[spans[index - 1].end..spans[index].start]);
+        }
+        let word = &text[spans[index].clone()];
+        if marks(terms, &lower[index]) {
+            out.push(MARK_START);
+            out.push_str(word);
+            out.push(MARK_END);
+        } else {
+            out.push_str(word);
+        }
+    }
+    if end < spans.len() {
+        out.push('…');
+    } else if let Some(last) = spans.last() {
+        out.push_str(text[last.end..].trim_end());
+    }
+    out
+}
+
+/// The snippet of a hit: a passage of the part (name, field text, body)
+/// with the most matches, as HTML ([`highlight`]); also how often the
+/// terms occur in each part, name first.
+pub fn snippet(parts: [&str; 3], terms: &SearchTerms) -> (String, [usize; 3]) {
+    let mut counts = [0; 3];
+    let mut best = 0;
+    for (index, text) in parts.iter().enumerate() {
+        let words: Vec<String> = tokens(text).collect();
+        counts[index] = terms.terms().iter().map(|term| term.count_in(&words)).sum();
+        if counts[index] > counts[best] {
+            best = index;
+        }
+    }
+    (highlight(&passage(parts[best], terms)), counts)
 }
 
 /// A search.
@@ -213,32 +315,51 @@ mod tests {
     }
 
     #[test]
-    fn queries_split_into_prefixes_and_phrases() {
+    fn queries_split_into_words_phrases_and_a_last_prefix() {
         let terms = SearchTerms::parse(r#"Drag "old  Mill" iron_hand -- é"#);
         assert_eq!(
             terms.terms(),
             [
-                Term::Prefix("drag".into()),
+                Term::Word("drag".into()),
                 Term::Phrase(vec!["old".into(), "mill".into()]),
                 Term::Phrase(vec!["iron".into(), "hand".into()]),
                 Term::Prefix("é".into()),
             ]
         );
+        let quoted_last = SearchTerms::parse(r#"drag "old mill""#);
+        assert_eq!(quoted_last.terms()[0], Term::Word("drag".into()));
         assert!(SearchTerms::parse(r#"" " -- !"#).is_empty());
-        assert_eq!(
-            SearchTerms::parse(&"a ".repeat(40)).terms().len(),
-            MAX_TERMS
-        );
+        let many = SearchTerms::parse(&format!("{}last", "a ".repeat(40)));
+        assert_eq!(many.terms().len(), MAX_TERMS);
+        assert_eq!(many.terms().last(), Some(&Term::Prefix("last".into())));
     }
 
     #[test]
     fn every_term_must_match() {
         let text = words("The Dragon of the Old Mill; iron-hand guild");
-        assert!(SearchTerms::parse("drag mill").matches(&text));
-        assert!(SearchTerms::parse("\"old mill\" iron_hand").matches(&text));
-        assert!(!SearchTerms::parse("\"mill old\"").matches(&text));
+        assert!(SearchTerms::parse("mill drag").matches(&text));
+        assert!(
+            !SearchTerms::parse("drag mill").matches(&text),
+            "only the last word is a prefix"
+        );
+        assert!(SearchTerms::parse(r#""old mill" iron_hand"#).matches(&text));
+        assert!(!SearchTerms::parse(r#""mill old""#).matches(&text));
         assert!(!SearchTerms::parse("dragon castle").matches(&text));
         assert!(!SearchTerms::parse("").matches(&text));
+    }
+
+    #[test]
+    fn snippets_come_from_the_part_with_most_matches() {
+        let terms = SearchTerms::parse("drag");
+        let body = "one two three four five six seven the Dragon's lair, dragons & <more>";
+        let (html, counts) = snippet(["Ana", "dragon rider", body], &terms);
+        assert_eq!(counts, [0, 1, 2]);
+        assert_eq!(
+            html,
+            "…five six seven the <mark>Dragon</mark>&#39;s lair, <mark>dragons</mark> &amp; &lt;more&gt;"
+        );
+        let (name_only, _) = snippet(["Dragon", "", ""], &terms);
+        assert_eq!(name_only, "<mark>Dragon</mark>");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //! [`GraphService::neighbourhood`]: crate::GraphService::neighbourhood
 
-use crate::resolve::{Key, Resolver, key_of, source_of};
+use crate::resolve::{Key, Resolver, key_of};
 use std::collections::{HashMap, HashSet};
 use studiobrain_entity::links::{Edge, LinkOrigin, Node};
 
@@ -60,18 +60,23 @@ pub fn resolved_edges<'a>(
     edges
         .into_iter()
         .filter_map(|edge| {
-            let source = source_of(edge);
-            resolver.node(&source)?;
-            let target = key_of(resolver.target(&edge.link)?);
-            Some(GraphEdge {
-                source,
-                target,
-                field: edge.link.field.clone(),
-                label: edge.link.label.clone(),
-                origin: edge.link.origin,
+            let (source, target) = (resolver.source(edge)?, resolver.target(&edge.link)?);
+            let link = &edge.link;
+            let new = seen.insert((
+                (&source.entity_type, &source.id),
+                (&target.entity_type, &target.id),
+                link.field.as_str(),
+                link.label.as_deref(),
+                link.origin,
+            ));
+            new.then(|| GraphEdge {
+                source: key_of(source),
+                target: key_of(target),
+                field: link.field.clone(),
+                label: link.label.clone(),
+                origin: link.origin,
             })
         })
-        .filter(|edge| seen.insert(edge.clone()))
         .collect()
 }
 

@@ -19,11 +19,12 @@ pub fn source_of(edge: &Edge) -> Key {
     (edge.source_type.clone(), edge.source_id.clone())
 }
 
-/// Known entities by key and by id.
+/// Known entities, found by id (and type) without allocating.
 #[derive(Debug, Default, Clone)]
 pub struct Resolver {
-    by_key: HashMap<Key, Node>,
-    by_id: HashMap<String, Key>,
+    /// The entities of each id, by type.
+    by_id: HashMap<String, Vec<Node>>,
+    len: usize,
 }
 
 impl Resolver {
@@ -37,50 +38,56 @@ impl Resolver {
     /// Adds `nodes` (known ones are replaced).
     pub fn extend(&mut self, nodes: impl IntoIterator<Item = Node>) {
         for node in nodes {
-            let key = key_of(&node);
-            let first = self
-                .by_id
-                .entry(node.id.to_string())
-                .or_insert_with(|| key.clone());
-            if key.0 < first.0 {
-                *first = key.clone();
+            let same_id = self.by_id.entry(node.id.to_string()).or_default();
+            match same_id.binary_search_by(|n| n.entity_type.cmp(&node.entity_type)) {
+                Ok(at) => same_id[at] = node,
+                Err(at) => {
+                    same_id.insert(at, node);
+                    self.len += 1;
+                }
             }
-            self.by_key.insert(key, node);
         }
+    }
+
+    /// The known entity of `entity_type` with `id`.
+    pub fn find(&self, entity_type: &EntityType, id: &str) -> Option<&Node> {
+        self.by_id
+            .get(id)?
+            .iter()
+            .find(|n| n.entity_type == *entity_type)
     }
 
     /// The known entity `key`.
     pub fn node(&self, key: &Key) -> Option<&Node> {
-        self.by_key.get(key)
+        self.find(&key.0, key.1.as_str())
+    }
+
+    /// The known entity holding `edge`.
+    pub fn source(&self, edge: &Edge) -> Option<&Node> {
+        self.find(&edge.source_type, edge.source_id.as_str())
     }
 
     /// The known entity `link` names, if any.
     pub fn target(&self, link: &Link) -> Option<&Node> {
         match &link.target_type {
-            Some(entity_type) => {
-                let id = EntityId::parse(&link.target_id).ok()?;
-                self.by_key.get(&(entity_type.clone(), id))
-            }
-            None => self
-                .by_id
-                .get(&link.target_id)
-                .and_then(|key| self.by_key.get(key)),
+            Some(entity_type) => self.find(entity_type, &link.target_id),
+            None => self.by_id.get(&link.target_id)?.first(),
         }
     }
 
     /// The known entities, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.by_key.values()
+        self.by_id.values().flatten()
     }
 
     /// How many entities are known.
     pub fn len(&self) -> usize {
-        self.by_key.len()
+        self.len
     }
 
     /// Whether no entity is known.
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.len == 0
     }
 }
 

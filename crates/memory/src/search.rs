@@ -5,17 +5,15 @@
 
 use crate::entities::MemoryEntityIndex;
 use async_trait::async_trait;
-use std::ops::Range;
 use studiobrain_entity::links::{Edge, LinkIndex, Node, NodeFilter};
 use studiobrain_entity::search::{
-    MARK_END, MARK_START, SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, Term,
-    field_text, highlight, tokens,
+    SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, field_text, snippet, tokens,
 };
 use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
-/// Words of context a snippet shows.
-const SNIPPET_WORDS: usize = 16;
+/// Weights of matches in the name, the field text and the body.
+const WEIGHTS: [f64; 3] = [10.0, 4.0, 1.0];
 
 /// Whether `entity` matches every term of `terms` in its name, fields or body.
 pub(crate) fn matches_terms(entity: &Entity, terms: &SearchTerms) -> bool {
@@ -43,88 +41,16 @@ fn selects(filter: &NodeFilter, entity: &Entity) -> bool {
         && filter.status.as_ref().is_none_or(|s| *s == entity.status)
 }
 
-/// The word spans of `text` (runs of letters and digits).
-fn word_spans(text: &str) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(at),
-            (false, Some(s)) => {
-                spans.push(s..at);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        spans.push(s..text.len());
-    }
-    spans
-}
-
-/// Whether the lowercase `word` is matched by a term.
-fn marks(terms: &SearchTerms, word: &str) -> bool {
-    terms.terms().iter().any(|term| match term {
-        Term::Prefix(prefix) => word.starts_with(prefix.as_str()),
-        Term::Phrase(words) => words.iter().any(|w| w == word),
-    })
-}
-
-/// A passage of `text` around its first match, matches marked.
-fn snippet(text: &str, terms: &SearchTerms) -> String {
-    let spans = word_spans(text);
-    let lower: Vec<String> = spans
-        .iter()
-        .map(|s| text[s.clone()].to_lowercase())
-        .collect();
-    let first = lower.iter().position(|w| marks(terms, w)).unwrap_or(0);
-    let start = first.saturating_sub(SNIPPET_WORDS / 4);
-    let end = (start + SNIPPET_WORDS).min(spans.len());
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    for index in start..end {
-        if index > start {
-            out.push_str(&text[spans[index - 1].end..spans[index].start]);
-        }
-        let word = &text[spans[index].clone()];
-        if marks(terms, &lower[index]) {
-            out.push(MARK_START);
-            out.push_str(word);
-            out.push(MARK_END);
-        } else {
-            out.push_str(word);
-        }
-    }
-    if end < spans.len() {
-        out.push('…');
-    } else if let Some(last) = spans.last() {
-        out.push_str(text[last.end..].trim_end());
-    }
-    out
-}
-
 /// The hit of a matching entity: its weighted term count and a snippet of
 /// its best part.
 fn hit(entity: &Entity, terms: &SearchTerms) -> SearchHit {
     let fields = field_text(&entity.fields);
-    let parts = [
-        (entity.name.as_str(), 10.0),
-        (fields.as_str(), 4.0),
-        (entity.body.as_str(), 1.0),
-    ];
-    let mut score = 0.0;
-    let mut best = (0, entity.name.as_str());
-    for (text, weight) in parts {
-        let words: Vec<String> = tokens(text).collect();
-        let count: usize = terms.terms().iter().map(|term| term.count_in(&words)).sum();
-        score += weight * count as f64;
-        if count > best.0 {
-            best = (count, text);
-        }
-    }
+    let (snippet, counts) = snippet([&entity.name, &fields, &entity.body], terms);
+    let score = counts
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(count, weight)| weight * *count as f64)
+        .sum();
     SearchHit {
         entity_type: entity.entity_type.clone(),
         id: entity.id.clone(),
@@ -132,7 +58,7 @@ fn hit(entity: &Entity, terms: &SearchTerms) -> SearchHit {
         status: entity.status.clone(),
         updated_at: entity.updated_at,
         score,
-        snippet: highlight(&snippet(best.1, terms)),
+        snippet,
     }
 }
 
@@ -260,21 +186,5 @@ impl LinkIndex for MemoryEntityIndex {
             .filter(|e| ids.iter().any(|id| id == e.id.as_str()))
             .map(node_of)
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snippets_mark_matches_around_the_first_one() {
-        let terms = SearchTerms::parse("drag");
-        let text = "one two three four five six seven the Dragon's lair, dragons & more";
-        let marked = snippet(text, &terms);
-        assert_eq!(
-            highlight(&marked),
-            "…five six seven the <mark>Dragon</mark>&#39;s lair, <mark>dragons</mark> &amp; more"
-        );
     }
 }

@@ -57,9 +57,14 @@ pub struct SqlStore {
 /// Reader connections of a SQLite file database.
 const SQLITE_READERS: u32 = 4;
 
+/// Bytes of a SQLite file each connection maps into memory: pages are
+/// read in place (shared with the OS cache) instead of copied per read.
+const SQLITE_MMAP_BYTES: &str = "1073741824";
+
 /// Options shared by every SQLite connection.
 fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
     sqlite
+        .pragma("mmap_size", SQLITE_MMAP_BYTES)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))

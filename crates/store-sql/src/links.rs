@@ -74,22 +74,37 @@ fn link_row(tenant: &TenantId, entity: &Entity, link: &Link, position: i32) -> e
     }
 }
 
+/// The columns of a link read back: source type, source id, position,
+/// target type, target id, field, label, origin.
+type LinkRow = (
+    String,
+    String,
+    i32,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
 /// The edge a row holds.
-fn edge_from(row: entity_link::Model) -> EntityResult<Edge> {
-    let target_type = match row.target_type.as_str() {
+fn edge_from(
+    (source_type, source_id, _, target_type, target_id, field, label, origin): LinkRow,
+) -> EntityResult<Edge> {
+    let target_type = match target_type.as_str() {
         "" => None,
         name => Some(EntityType::parse(name).map_err(corrupt)?),
     };
-    let origin = LinkOrigin::parse(&row.origin)
-        .ok_or_else(|| corrupt(anyhow::anyhow!("unknown link origin '{}'", row.origin)))?;
+    let origin = LinkOrigin::parse(&origin)
+        .ok_or_else(|| corrupt(anyhow::anyhow!("unknown link origin '{origin}'")))?;
     Ok(Edge {
-        source_type: EntityType::parse(&row.source_type).map_err(corrupt)?,
-        source_id: EntityId::parse(&row.source_id).map_err(corrupt)?,
+        source_type: EntityType::parse(&source_type).map_err(corrupt)?,
+        source_id: EntityId::parse(&source_id).map_err(corrupt)?,
         link: Link {
             target_type,
-            target_id: row.target_id,
-            field: row.field,
-            label: row.label,
+            target_id,
+            field,
+            label,
             origin,
         },
     })
@@ -109,22 +124,35 @@ fn node_from(
 }
 
 impl SqlStore {
-    /// The link rows of `tenant` matching `condition`, as edges.
+    /// The link rows of `tenant` matching `condition`, as edges by source
+    /// and position. Sorted here: asked to sort, SQLite would rather walk
+    /// the primary key through every link of the tenant than use the
+    /// index that `condition` fits.
     async fn edges_where(
         &self,
         tenant: &TenantId,
         condition: Condition,
     ) -> EntityResult<Vec<Edge>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let rows = entity_link::Entity::find()
+        let mut rows = entity_link::Entity::find()
+            .select_only()
+            .columns([
+                Column::SourceType,
+                Column::SourceId,
+                Column::Position,
+                Column::TargetType,
+                Column::TargetId,
+                Column::Field,
+                Column::Label,
+                Column::Origin,
+            ])
             .filter(Column::TenantId.eq(tenant.as_str()))
             .filter(condition)
-            .order_by_asc(Column::SourceType)
-            .order_by_asc(Column::SourceId)
-            .order_by_asc(Column::Position)
+            .into_tuple::<LinkRow>()
             .all(&txn)
             .await
             .map_err(DbFailure)?;
+        rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
         let edges = rows
             .into_iter()
             .map(edge_from)
@@ -132,7 +160,8 @@ impl SqlStore {
         commit(txn, edges).await
     }
 
-    /// The live entities of `tenant` matching `condition`, in `order`.
+    /// The live entities of `tenant` matching `condition`, in `order`
+    /// (sorted here for the reason given at [`Self::edges_where`]).
     pub(crate) async fn nodes_where(
         &self,
         tenant: &TenantId,
@@ -154,21 +183,23 @@ impl SqlStore {
             .filter(condition);
         let query = match order {
             NodeOrder::ByKey => query,
+            // By time alone, so the index on it serves the limit.
             NodeOrder::RecentFirst(limit) => {
                 query.order_by_desc(EntityColumn::UpdatedAt).limit(limit)
             }
         };
         let rows = query
-            .order_by_asc(EntityColumn::EntityType)
-            .order_by_asc(EntityColumn::EntityId)
             .into_tuple::<(String, String, String, String, DateTime<Utc>)>()
             .all(&txn)
             .await
             .map_err(DbFailure)?;
-        let nodes = rows
+        let mut nodes: Vec<Node> = rows
             .into_iter()
             .map(node_from)
             .collect::<EntityResult<_>>()?;
+        if let NodeOrder::ByKey = order {
+            nodes.sort_unstable_by(|a, b| (&a.entity_type, &a.id).cmp(&(&b.entity_type, &b.id)));
+        }
         commit(txn, nodes).await
     }
 }
@@ -204,16 +235,20 @@ impl LinkIndex for SqlStore {
     ) -> EntityResult<Vec<Edge>> {
         let mut edges = Vec::new();
         for chunk in sources.chunks(KEYS_PER_QUERY) {
-            let any = chunk
-                .iter()
-                .fold(Condition::any(), |any, (entity_type, id)| {
-                    any.add(
-                        Condition::all()
-                            .add(Column::SourceType.eq(entity_type.as_str()))
-                            .add(Column::SourceId.eq(id.as_str())),
-                    )
-                });
-            edges.extend(self.edges_where(tenant, any).await?);
+            // Types and ids as two lists keep the primary key usable (a
+            // disjunction of pairs is not); the few extra pairs are dropped.
+            let mut types: Vec<&str> = chunk.iter().map(|(t, _)| t.as_str()).collect();
+            types.sort_unstable();
+            types.dedup();
+            let both = Condition::all()
+                .add(Column::SourceType.is_in(types))
+                .add(Column::SourceId.is_in(chunk.iter().map(|(_, id)| id.as_str())));
+            let found = self.edges_where(tenant, both).await?;
+            edges.extend(found.into_iter().filter(|edge| {
+                chunk
+                    .iter()
+                    .any(|(t, id)| *t == edge.source_type && *id == edge.source_id)
+            }));
         }
         Ok(edges)
     }

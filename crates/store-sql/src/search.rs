@@ -4,7 +4,8 @@
 //! and body weigh 10 : 4 : 1 on SQLite and A : B : C on PostgreSQL.
 //!
 //! Queries are built from [`SearchTerms`], whose words hold only letters
-//! and digits, and are always bound as parameters.
+//! and digits, and are always bound as parameters. Snippets are cut in
+//! Rust from the page's stored texts ([`snippet`]), alike on every backend.
 
 use crate::SqlStore;
 use crate::context::{Scope, commit};
@@ -15,24 +16,22 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{DbBackend, FromQueryResult, Statement, Value};
+use std::collections::HashMap;
 use studiobrain_entity::links::{Node, NodeFilter};
 use studiobrain_entity::search::{
-    MARK_END, MARK_START, SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, Term,
-    highlight,
+    SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, Term, snippet,
 };
 use studiobrain_entity::{EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
-/// Words of context a snippet shows.
-const SNIPPET_WORDS: u32 = 16;
-
-/// The FTS5 query of `terms`: prefixes `"word"*`, phrases `"a b"`, all
-/// required.
+/// The FTS5 query of `terms`: words `"word"`, prefixes `"word"*`,
+/// phrases `"a b"`, all required.
 fn fts5_query(terms: &SearchTerms) -> String {
     terms
         .terms()
         .iter()
         .map(|term| match term {
+            Term::Word(word) => format!("\"{word}\""),
             Term::Prefix(word) => format!("\"{word}\"*"),
             Term::Phrase(words) => format!("\"{}\"", words.join(" ")),
         })
@@ -40,13 +39,14 @@ fn fts5_query(terms: &SearchTerms) -> String {
         .join(" AND ")
 }
 
-/// The `tsquery` text of `terms`: prefixes `'word':*`, phrases
-/// `('a' <-> 'b')`, all required.
+/// The `tsquery` text of `terms`: words `'word'`, prefixes `'word':*`,
+/// phrases `('a' <-> 'b')`, all required.
 fn ts_query(terms: &SearchTerms) -> String {
     terms
         .terms()
         .iter()
         .map(|term| match term {
+            Term::Word(word) => format!("'{word}'"),
             Term::Prefix(word) => format!("'{word}':*"),
             Term::Phrase(words) => format!(
                 "({})",
@@ -84,6 +84,14 @@ struct Params {
 }
 
 impl Params {
+    /// No values yet.
+    fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
     /// The placeholder of a newly bound `value`.
     fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
@@ -107,18 +115,37 @@ impl Params {
         }
         sql
     }
+
+    /// The statement of `sql` with the values bound so far.
+    fn statement(&self, sql: String) -> Statement {
+        Statement::from_sql_and_values(self.backend, sql, self.values.clone())
+    }
 }
 
-/// A hit as the queries select it.
+/// A ranked hit as the page query selects it, with the total of matches.
 #[derive(Debug, FromQueryResult)]
-struct HitRow {
+struct RankedRow {
+    /// The SQLite row id (0 on PostgreSQL).
+    id: i64,
     entity_type: String,
     entity_id: String,
     name: String,
     status: String,
     updated_at: DateTime<Utc>,
     score: f64,
-    snippet: String,
+    total: i64,
+    /// The text of the fields (PostgreSQL; fetched afterwards on SQLite).
+    search_text: String,
+    /// The body (idem).
+    body: String,
+}
+
+/// The texts of one SQLite row, for its snippet.
+#[derive(Debug, FromQueryResult)]
+struct TextRow {
+    id: i64,
+    search_text: String,
+    body: String,
 }
 
 /// The count a query selects.
@@ -127,89 +154,85 @@ struct CountRow {
     total: i64,
 }
 
-/// The SQLite statements (page, count) of a search.
-fn sqlite_search(tenant: &TenantId, request: &SearchRequest) -> (Statement, Statement) {
-    let mut params = Params {
-        backend: DbBackend::Sqlite,
-        values: Vec::new(),
-    };
+/// The statements of a search: the page (with the total) and the count
+/// alone (for a page past the end).
+struct SearchStatements {
+    page: Statement,
+    count: Statement,
+}
+
+/// SQLite: the full-text match is materialised first and joined to the
+/// live rows of the tenant in that order (`CROSS JOIN` fixes it: otherwise
+/// SQLite may walk every row of the tenant and probe the matches), ranked
+/// by bm25; the texts for snippets are read for the page's rows only.
+fn sqlite_search(tenant: &TenantId, request: &SearchRequest) -> SearchStatements {
+    let mut params = Params::new(DbBackend::Sqlite);
     let matching = params.bind(fts5_query(&request.terms));
     let tenant = params.bind(tenant.as_str());
     let filters = params.filters(&request.filter);
     let from = format!(
-        "FROM entity_search JOIN entities e ON e.rowid = entity_search.rowid \
-         WHERE entity_search MATCH {matching} AND e.tenant_id = {tenant} \
-         AND e.deleted_at IS NULL{filters}"
+        "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(entity_search, 10.0, 4.0, 1.0) AS rank \
+         FROM entity_search WHERE entity_search MATCH {matching}) \
+         SELECT {{}} FROM hits CROSS JOIN entities e ON e.rowid = hits.id \
+         WHERE e.tenant_id = {tenant} AND e.deleted_at IS NULL{filters}"
     );
-    let count = Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        format!("SELECT count(*) AS total {from}"),
-        params.values.clone(),
-    );
+    let count = params.statement(from.replace("{}", "count(*) AS total"));
     let limit = params.bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
     let offset = params.bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
-    let page = Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        format!(
-            "SELECT e.entity_type, e.entity_id, e.name, e.status, e.updated_at, \
-             -bm25(entity_search, 10.0, 4.0, 1.0) AS score, \
-             snippet(entity_search, -1, char({start}), char({end}), '…', {SNIPPET_WORDS}) AS snippet \
-             {from} ORDER BY bm25(entity_search, 10.0, 4.0, 1.0), e.entity_type, e.entity_id \
-             LIMIT {limit} OFFSET {offset}",
-            start = u32::from(MARK_START),
-            end = u32::from(MARK_END),
-        ),
-        params.values,
-    );
-    (page, count)
+    let page = params.statement(format!(
+        "{} ORDER BY hits.rank, e.entity_type, e.entity_id LIMIT {limit} OFFSET {offset}",
+        from.replace(
+            "{}",
+            "e.rowid AS id, e.entity_type, e.entity_id, e.name, e.status, e.updated_at, \
+             -hits.rank AS score, count(*) OVER () AS total, '' AS search_text, '' AS body"
+        )
+    ));
+    SearchStatements { page, count }
 }
 
-/// The PostgreSQL statements (page, count) of a search: ranked first, the
-/// headline made for the page's rows only.
-fn postgres_search(tenant: &TenantId, request: &SearchRequest) -> (Statement, Statement) {
-    let mut params = Params {
-        backend: DbBackend::Postgres,
-        values: Vec::new(),
-    };
+/// SQLite: the texts of the rows `ids`.
+fn sqlite_texts(ids: &[i64]) -> Statement {
+    let mut params = Params::new(DbBackend::Sqlite);
+    let list: Vec<String> = ids.iter().map(|id| params.bind(*id)).collect();
+    params.statement(format!(
+        "SELECT rowid AS id, search_text, body FROM entities WHERE rowid IN ({})",
+        list.join(", ")
+    ))
+}
+
+/// PostgreSQL: the matches found through the GIN index (the query written
+/// inline so the planner can use it), ranked by `ts_rank`, then the page's
+/// rows joined back for their texts.
+fn postgres_search(tenant: &TenantId, request: &SearchRequest) -> SearchStatements {
+    let mut params = Params::new(DbBackend::Postgres);
     let query = params.bind(ts_query(&request.terms));
     let tenant = params.bind(tenant.as_str());
     let filters = params.filters(&request.filter);
+    let q = format!("to_tsquery('simple', {query})");
     let from = format!(
-        "FROM entities e, to_tsquery('simple', {query}) q \
-         WHERE e.tenant_id = {tenant} AND e.deleted_at IS NULL \
-         AND e.search_vector @@ q{filters}"
+        "FROM entities e WHERE e.tenant_id = {tenant} AND e.deleted_at IS NULL \
+         AND e.search_vector @@ {q}{filters}"
     );
-    let count = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT count(*) AS total {from}"),
-        params.values.clone(),
-    );
+    let count = params.statement(format!("SELECT count(*) AS total {from}"));
     let limit = params.bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
     let offset = params.bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
-    let options = params.bind(format!(
-        "StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=6, \
-         MaxFragments=1, FragmentDelimiter=\" … \""
+    let page = params.statement(format!(
+        "WITH ranked AS ( \
+           SELECT e.entity_type, e.entity_id, ts_rank(e.search_vector, {q})::float8 AS score, \
+                  count(*) OVER () AS total \
+           {from} ORDER BY score DESC, e.entity_type, e.entity_id LIMIT {limit} OFFSET {offset}) \
+         SELECT 0::int8 AS id, r.entity_type, r.entity_id, e.name, e.status, e.updated_at, \
+                r.score, r.total, e.search_text, e.body \
+         FROM ranked r JOIN entities e ON e.tenant_id = {tenant} \
+           AND e.entity_type = r.entity_type AND e.entity_id = r.entity_id \
+         ORDER BY r.score DESC, r.entity_type, r.entity_id"
     ));
-    let page = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "WITH hits AS ( \
-               SELECT e.entity_type, e.entity_id, e.name, e.status, e.updated_at, \
-                      e.search_text, e.body, q, ts_rank(e.search_vector, q)::float8 AS score \
-               {from} ORDER BY score DESC, e.entity_type, e.entity_id \
-               LIMIT {limit} OFFSET {offset}) \
-             SELECT entity_type, entity_id, name, status, updated_at, score, \
-                    ts_headline('simple', name || E'\\n' || search_text || E'\\n' || body, q, \
-                                {options}) AS snippet \
-             FROM hits ORDER BY score DESC, entity_type, entity_id"
-        ),
-        params.values,
-    );
-    (page, count)
+    SearchStatements { page, count }
 }
 
-/// The hit a row holds.
-fn hit_from(row: HitRow) -> EntityResult<SearchHit> {
+/// The hit a row holds, its snippet cut for `terms`.
+fn hit_from(row: RankedRow, terms: &SearchTerms) -> EntityResult<SearchHit> {
+    let (snippet, _) = snippet([&row.name, &row.search_text, &row.body], terms);
     Ok(SearchHit {
         entity_type: EntityType::parse(&row.entity_type).map_err(corrupt)?,
         id: EntityId::parse(&row.entity_id).map_err(corrupt)?,
@@ -217,7 +240,7 @@ fn hit_from(row: HitRow) -> EntityResult<SearchHit> {
         status: row.status,
         updated_at: row.updated_at,
         score: row.score,
-        snippet: highlight(&row.snippet),
+        snippet,
     })
 }
 
@@ -230,24 +253,43 @@ impl SearchIndex for SqlStore {
                 hits: Vec::new(),
             });
         }
-        let (page, count) = if self.backend == DbBackend::Postgres {
-            postgres_search(tenant, request)
-        } else {
+        let sqlite = self.backend != DbBackend::Postgres;
+        let statements = if sqlite {
             sqlite_search(tenant, request)
+        } else {
+            postgres_search(tenant, request)
         };
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let total = CountRow::find_by_statement(count)
-            .one(&txn)
-            .await
-            .map_err(DbFailure)?
-            .map_or(0, |row| row.total);
-        let rows = HitRow::find_by_statement(page)
+        let mut rows = RankedRow::find_by_statement(statements.page)
             .all(&txn)
             .await
             .map_err(DbFailure)?;
+        let total = match rows.first() {
+            Some(row) => row.total,
+            None if request.offset == 0 => 0,
+            None => CountRow::find_by_statement(statements.count)
+                .one(&txn)
+                .await
+                .map_err(DbFailure)?
+                .map_or(0, |row| row.total),
+        };
+        if sqlite && !rows.is_empty() {
+            let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+            let texts = TextRow::find_by_statement(sqlite_texts(&ids))
+                .all(&txn)
+                .await
+                .map_err(DbFailure)?;
+            let mut by_id: HashMap<i64, TextRow> = texts.into_iter().map(|t| (t.id, t)).collect();
+            for row in &mut rows {
+                if let Some(text) = by_id.remove(&row.id) {
+                    row.search_text = text.search_text;
+                    row.body = text.body;
+                }
+            }
+        }
         let hits = rows
             .into_iter()
-            .map(hit_from)
+            .map(|row| hit_from(row, &request.terms))
             .collect::<EntityResult<_>>()?;
         commit(
             txn,
@@ -280,8 +322,8 @@ mod tests {
 
     #[test]
     fn queries_render_for_both_engines() {
-        let terms = SearchTerms::parse(r#"drag "old mill""#);
-        assert_eq!(fts5_query(&terms), r#""drag"* AND "old mill""#);
-        assert_eq!(ts_query(&terms), "'drag':* & ('old' <-> 'mill')");
+        let terms = SearchTerms::parse(r#"lamp "old mill" drag"#);
+        assert_eq!(fts5_query(&terms), r#""lamp" AND "old mill" AND "drag"*"#);
+        assert_eq!(ts_query(&terms), "'lamp' & ('old' <-> 'mill') & 'drag':*");
     }
 }
