@@ -445,14 +445,15 @@ impl GraphService {
             }
             let mut found = self.links.outgoing(tenant, &frontier).await?;
             found.extend(self.links.incoming(tenant, &frontier).await?);
-            let known: Vec<String> = found
+            let unknown: Vec<String> = found
                 .iter()
-                .flat_map(|e| [e.source_id.to_string(), e.link.target_id.clone()])
-                .filter(|id| !depths.keys().any(|(_, known)| known.as_str() == id))
+                .flat_map(|e| [e.source_id.as_str(), e.link.target_id.as_str()])
+                .filter(|id| !resolver.knows_id(id))
                 .collect::<HashSet<_>>()
                 .into_iter()
+                .map(str::to_owned)
                 .collect();
-            resolver.extend(self.links.nodes_with_ids(tenant, &known).await?);
+            resolver.extend(self.links.nodes_with_ids(tenant, &unknown).await?);
             let mut next = Vec::new();
             for edge in found {
                 let ends = [

@@ -1,6 +1,7 @@
 //! Per-request transactions. On PostgreSQL every transaction first switches
-//! to the `studiobrain_app` role (which row-level security applies to) and
-//! sets the `app.*` settings the policies read, all transaction-local.
+//! to the `studiobrain_app` role (which row-level security applies to), sets
+//! the `app.*` settings the policies read and asks for custom query plans,
+//! all transaction-local.
 
 use crate::SqlStore;
 use crate::error::DbFailure;
@@ -67,10 +68,13 @@ impl SqlStore {
         let [tenant, user, hash] = scope.settings();
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
+            // Custom plans: a generic plan cached while a table was still
+            // small (a fresh import) would keep scanning it once it is not.
             "SELECT set_config('role', 'studiobrain_app', true), \
                     set_config('app.tenant_id', $1, true), \
                     set_config('app.user_id', $2, true), \
-                    set_config('app.lookup_hash', $3, true)",
+                    set_config('app.lookup_hash', $3, true), \
+                    set_config('plan_cache_mode', 'force_custom_plan', true)",
             [tenant.into(), user.into(), hash.into()],
         ))
         .await?;
