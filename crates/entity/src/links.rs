@@ -289,6 +289,18 @@ pub struct Node {
     pub updated_at: DateTime<Utc>,
 }
 
+impl From<&crate::Entity> for Node {
+    fn from(entity: &crate::Entity) -> Self {
+        Self {
+            entity_type: entity.entity_type.clone(),
+            id: entity.id.clone(),
+            name: entity.name.clone(),
+            status: entity.status.clone(),
+            updated_at: entity.updated_at,
+        }
+    }
+}
+
 /// Which live entities a node query returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeFilter {

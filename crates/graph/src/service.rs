@@ -148,17 +148,6 @@ pub struct GraphService {
     embeddings: Arc<dyn Embeddings>,
 }
 
-/// The node of an entity.
-fn node_of(entity: &Entity) -> Node {
-    Node {
-        entity_type: entity.entity_type.clone(),
-        id: entity.id.clone(),
-        name: entity.name.clone(),
-        status: entity.status.clone(),
-        updated_at: entity.updated_at,
-    }
-}
-
 /// How a link is described in context: label and field.
 fn relation_of(edge: &Edge, outgoing: bool) -> String {
     let link = &edge.link;
@@ -361,7 +350,7 @@ impl GraphService {
         entity_type: &str,
         id: &str,
     ) -> GraphResult<Relationships> {
-        let node = node_of(&self.entity(tenant, entity_type, id).await?);
+        let node = Node::from(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (outgoing, incoming, resolver) = self.links_of(tenant, &key, &node).await?;
         let outgoing = outgoing
@@ -419,7 +408,7 @@ impl GraphService {
         if !(1..=MAX_DEPTH).contains(&depth) {
             return Err(EntityError::Invalid(format!("depth must be 1 to {MAX_DEPTH}")).into());
         }
-        let start = node_of(&self.entity(tenant, entity_type, id).await?);
+        let start = Node::from(&self.entity(tenant, entity_type, id).await?);
         let (resolver, edges, depths) = self.walk(tenant, start, depth, max_nodes).await?;
         let edges = resolved_edges(&resolver, &edges);
         Ok(assemble(&resolver, edges, &depths, max_nodes))
@@ -590,7 +579,7 @@ impl GraphService {
         entity_type: &str,
         id: &str,
     ) -> GraphResult<(Node, ReferenceReport)> {
-        let node = node_of(&self.entity(tenant, entity_type, id).await?);
+        let node = Node::from(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (outgoing, incoming, resolver) = self.links_of(tenant, &key, &node).await?;
         let report = crossref::validate(&resolver, &key, &outgoing, &incoming);
@@ -608,7 +597,7 @@ impl GraphService {
         id: &str,
         limit: usize,
     ) -> GraphResult<Hybrid> {
-        let node = node_of(&self.entity(tenant, entity_type, id).await?);
+        let node = Node::from(&self.entity(tenant, entity_type, id).await?);
         let key = key_of(&node);
         let (resolver, edges) = self.whole(tenant).await?;
         let explicit: Vec<GraphEdge> = resolved_edges(&resolver, &edges)
@@ -793,7 +782,7 @@ impl GraphService {
         max_tokens: usize,
     ) -> GraphResult<Context> {
         let entity = self.entity(tenant, entity_type, id).await?;
-        let start = node_of(&entity);
+        let start = Node::from(&entity);
         let neighbours = self
             .linked_neighbours(tenant, &start, depth, CONTEXT_NEIGHBOURS)
             .await?;
@@ -902,7 +891,7 @@ impl GraphService {
         max_tokens: usize,
     ) -> GraphResult<EnhancedContext> {
         let entity = self.entity(tenant, entity_type, id).await?;
-        let start = node_of(&entity);
+        let start = Node::from(&entity);
         let key = key_of(&start);
         let mut order: Vec<(Key, String, u8)> = self
             .linked_neighbours(tenant, &start, 1, CONTEXT_NEIGHBOURS)

@@ -24,17 +24,6 @@ pub(crate) fn matches_terms(entity: &Entity, terms: &SearchTerms) -> bool {
     terms.matches(&words)
 }
 
-/// The node of an entity.
-pub(crate) fn node_of(entity: &Entity) -> Node {
-    Node {
-        entity_type: entity.entity_type.clone(),
-        id: entity.id.clone(),
-        name: entity.name.clone(),
-        status: entity.status.clone(),
-        updated_at: entity.updated_at,
-    }
-}
-
 /// Whether `filter` selects `entity`.
 fn selects(filter: &NodeFilter, entity: &Entity) -> bool {
     (filter.types.is_empty() || filter.types.contains(&entity.entity_type))
@@ -122,7 +111,7 @@ impl SearchIndex for MemoryEntityIndex {
             .live(tenant)
             .iter()
             .filter(|e| selects(filter, e))
-            .map(node_of)
+            .map(Node::from)
             .collect();
         nodes.sort_by(|a, b| {
             b.updated_at
@@ -175,7 +164,7 @@ impl LinkIndex for MemoryEntityIndex {
             .live(tenant)
             .iter()
             .filter(|e| selects(filter, e))
-            .map(node_of)
+            .map(Node::from)
             .collect())
     }
 
@@ -184,7 +173,7 @@ impl LinkIndex for MemoryEntityIndex {
             .live(tenant)
             .iter()
             .filter(|e| ids.iter().any(|id| id == e.id.as_str()))
-            .map(node_of)
+            .map(Node::from)
             .collect())
     }
 }
