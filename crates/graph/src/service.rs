@@ -607,17 +607,7 @@ impl GraphService {
             .collect();
         let mut inferred = infer(&resolver, &edges, Some(&key));
         inferred.truncate(limit);
-        let names = names_of(
-            &resolver,
-            explicit
-                .iter()
-                .flat_map(|e| [&e.source, &e.target])
-                .chain(inferred.iter().flat_map(|i| {
-                    [&i.a, &i.b]
-                        .into_iter()
-                        .chain(i.evidence.iter().map(|e| &e.via))
-                })),
-        );
+        let names = names_of(&resolver, &explicit, &inferred);
         Ok(Hybrid {
             node,
             explicit,
@@ -673,17 +663,7 @@ impl GraphService {
         } else {
             Vec::new()
         };
-        let names = names_of(
-            &resolver,
-            explicit
-                .iter()
-                .flat_map(|e| [&e.source, &e.target])
-                .chain(inferred.iter().flat_map(|i| {
-                    [&i.a, &i.b]
-                        .into_iter()
-                        .chain(i.evidence.iter().map(|e| &e.via))
-                })),
-        );
+        let names = names_of(&resolver, &explicit, &inferred);
         Ok(Structured {
             explicit,
             explicit_total,
@@ -941,14 +921,7 @@ impl GraphService {
                 })
             })
             .collect();
-        let names = names_of(
-            &resolver,
-            inferred.iter().flat_map(|i| {
-                [&i.a, &i.b]
-                    .into_iter()
-                    .chain(i.evidence.iter().map(|e| &e.via))
-            }),
-        );
+        let names = names_of(&resolver, &[], &inferred);
         Ok(EnhancedContext {
             context: context::assemble(summarize(&entity), candidates, max_tokens),
             inferred,
@@ -964,8 +937,20 @@ const CONTEXT_NEIGHBOURS: usize = 50;
 /// Most similar entities considered for an enhanced context.
 const SIMILAR_IN_CONTEXT: usize = 5;
 
-/// The names of `keys` that `resolver` knows.
-fn names_of<'a>(resolver: &Resolver, keys: impl Iterator<Item = &'a Key>) -> HashMap<Key, String> {
-    keys.filter_map(|k| Some((k.clone(), resolver.node(k)?.name.clone())))
+/// The names `resolver` knows of every entity `explicit` and `inferred`
+/// mention: both ends, and the entity each piece of evidence goes through.
+fn names_of(
+    resolver: &Resolver,
+    explicit: &[GraphEdge],
+    inferred: &[Inferred],
+) -> HashMap<Key, String> {
+    let ends = explicit.iter().flat_map(|e| [&e.source, &e.target]);
+    let inferred = inferred.iter().flat_map(|i| {
+        [&i.a, &i.b]
+            .into_iter()
+            .chain(i.evidence.iter().map(|e| &e.via))
+    });
+    ends.chain(inferred)
+        .filter_map(|k| Some((k.clone(), resolver.node(k)?.name.clone())))
         .collect()
 }
