@@ -1,4 +1,5 @@
-//! `cargo xtask bench graph [--entities N]`: search and the graph on a
+//! `cargo xtask bench graph [--entities N] [--only sqlite|postgres|universe]`:
+//! search and the graph on a
 //! generated project of N entities (default 100,000; five links each,
 //! prose with a natural fall-off of word frequencies), on SQLite (desktop
 //! mode) and on PostgreSQL (cloud mode, `STUDIOBRAIN_TEST_POSTGRES_URL`,
@@ -303,26 +304,44 @@ fn universe(root: &Path, templates: &Path) -> anyhow::Result<(Measurement, Strin
 /// Runs the benchmark and prints the report.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut entities = 100_000usize;
+    let mut only: Option<String> = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--entities" => entities = iter.next().context("--entities needs a number")?.parse()?,
+            "--only" => only = Some(iter.next().context("--only needs a part")?.clone()),
             other => bail!("unknown argument {other}"),
         }
     }
+    if let Some(part) = only.as_deref()
+        && !["sqlite", "postgres", "universe"].contains(&part)
+    {
+        bail!("unknown part {part}: sqlite, postgres or universe");
+    }
+    let runs = |part: &str| only.as_deref().is_none_or(|o| o == part);
     crate::cargo(&["build", "--release", "-p", "studiobrain-api"])?;
     let root = std::env::temp_dir().join(format!("studiobrain-bench-graph-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
     let project: PathBuf = root.join("project");
-    eprintln!("generating {entities} entities");
-    crate::genvault::generate(&templates, &project, entities)?;
-
-    let mut backends = vec![sqlite(&root, &project)?];
-    let pg = std::env::var("STUDIOBRAIN_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    backends.push(postgres(&root, &project, &pg)?);
-    let (universe, shape) = universe(&root, &templates)?;
+    let mut backends = Vec::new();
+    if runs("sqlite") || runs("postgres") {
+        eprintln!("generating {entities} entities");
+        crate::genvault::generate(&templates, &project, entities)?;
+    }
+    if runs("sqlite") {
+        backends.push(sqlite(&root, &project)?);
+    }
+    if runs("postgres") {
+        let pg = std::env::var("STUDIOBRAIN_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        backends.push(postgres(&root, &project, &pg)?);
+    }
+    let universe = if runs("universe") {
+        Some(universe(&root, &templates)?)
+    } else {
+        None
+    };
     let _ = std::fs::remove_dir_all(&root);
 
     for backend in &backends {
@@ -351,9 +370,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             with / without
         );
     }
-    println!(
-        "\n{} ({shape}, SQLite): {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
-        universe.name, universe.requests_per_sec, universe.p50_ms, universe.p99_ms
-    );
+    if let Some((universe, shape)) = universe {
+        println!(
+            "\n{} ({shape}, SQLite): {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+            universe.name, universe.requests_per_sec, universe.p50_ms, universe.p99_ms
+        );
+    }
     Ok(())
 }

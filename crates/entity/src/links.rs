@@ -301,6 +301,27 @@ impl From<&crate::Entity> for Node {
     }
 }
 
+/// A live entity with the links its file holds: a piece of the graph read
+/// in one go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedNode {
+    /// The entity.
+    pub node: Node,
+    /// Its links, in file order.
+    pub links: Vec<Link>,
+}
+
+impl LinkedNode {
+    /// Its links as edges.
+    pub fn edges(&self) -> impl Iterator<Item = Edge> + '_ {
+        self.links.iter().map(|link| Edge {
+            source_type: self.node.entity_type.clone(),
+            source_id: self.node.id.clone(),
+            link: link.clone(),
+        })
+    }
+}
+
 /// Which live entities a node query returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeFilter {
@@ -327,8 +348,13 @@ pub trait LinkIndex: Send + Sync {
         tenant: &TenantId,
         targets: &[(EntityType, EntityId)],
     ) -> EntityResult<Vec<Edge>>;
-    /// Every link of the tenant.
-    async fn all_edges(&self, tenant: &TenantId) -> EntityResult<Vec<Edge>>;
+    /// The live entities `filter` selects, by type then id, each with its
+    /// links: every edge between them in one read.
+    async fn linked_nodes(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+    ) -> EntityResult<Vec<LinkedNode>>;
     /// The live entities `filter` selects, by type then id.
     async fn nodes(&self, tenant: &TenantId, filter: &NodeFilter) -> EntityResult<Vec<Node>>;
     /// The live entities whose id is one of `ids`, of any type.

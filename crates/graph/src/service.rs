@@ -5,12 +5,12 @@ use crate::context::{self, Context, Neighbour, Summary, comparable_text, summari
 use crate::crossref::{self, EdgeFilter, FactionConflict, ReferenceReport, RomanticPair};
 use crate::embeddings::{Embeddings, cosine};
 use crate::error::GraphResult;
-use crate::graph::{Graph, GraphEdge, assemble, resolved_edges, universe};
+use crate::graph::{Graph, GraphEdge, assemble, resolved_edges, universe, wire_edges};
 use crate::inference::{Inferred, infer};
 use crate::resolve::{Key, Resolver, key_of, source_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use studiobrain_entity::links::{Edge, LinkIndex, Node, NodeFilter};
+use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter};
 use studiobrain_entity::search::{SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms};
 use studiobrain_entity::{Entity, EntityError, EntityService, EntityType};
 use studiobrain_kernel::TenantId;
@@ -385,9 +385,8 @@ impl GraphService {
         filter: &NodeFilter,
         max_nodes: usize,
     ) -> GraphResult<Graph> {
-        let resolver = Resolver::new(self.links.nodes(tenant, filter).await?);
-        let edges = self.links.all_edges(tenant).await?;
-        Ok(universe(&resolver, &edges, max_nodes))
+        let linked = self.links.linked_nodes(tenant, filter).await?;
+        Ok(universe(linked, max_nodes))
     }
 
     /// The entities within `depth` links (1 to [`MAX_DEPTH`]) of an entity,
@@ -410,8 +409,12 @@ impl GraphService {
         }
         let start = Node::from(&self.entity(tenant, entity_type, id).await?);
         let (resolver, edges, depths) = self.walk(tenant, start, depth, max_nodes).await?;
-        let edges = resolved_edges(&resolver, &edges);
-        Ok(assemble(&resolver, edges, &depths, max_nodes))
+        Ok(assemble(
+            &resolver,
+            &wire_edges(&resolver, &edges),
+            depth_in(&resolver, &depths),
+            max_nodes,
+        ))
     }
 
     /// Walks out from `start` up to `depth` steps or until `max_nodes` are
@@ -499,7 +502,7 @@ impl GraphService {
                     .incoming(tenant, std::slice::from_ref(target))
                     .await?
             }
-            (None, None) => self.links.all_edges(tenant).await?,
+            (None, None) => self.whole(tenant).await?.1,
         };
         let resolver = self.resolver_for(tenant, &edges, &[]).await?;
         let mut total = 0;
@@ -526,8 +529,13 @@ impl GraphService {
 
     /// Every link of the tenant and a resolver knowing every entity.
     async fn whole(&self, tenant: &TenantId) -> GraphResult<(Resolver, Vec<Edge>)> {
-        let resolver = Resolver::new(self.links.nodes(tenant, &NodeFilter::default()).await?);
-        Ok((resolver, self.links.all_edges(tenant).await?))
+        let linked = self
+            .links
+            .linked_nodes(tenant, &NodeFilter::default())
+            .await?;
+        let edges = linked.iter().flat_map(LinkedNode::edges).collect();
+        let resolver = Resolver::new(linked.into_iter().map(|l| l.node));
+        Ok((resolver, edges))
     }
 
     /// The key of an existing entity.
@@ -709,8 +717,8 @@ impl GraphService {
         let (resolver, edges, depths) = self.walk(tenant, start.clone(), depth, max + 1).await?;
         let graph = assemble(
             &resolver,
-            resolved_edges(&resolver, &edges),
-            &depths,
+            &wire_edges(&resolver, &edges),
+            depth_in(&resolver, &depths),
             max + 1,
         );
         let mut relation: HashMap<Key, String> = HashMap::new();
@@ -936,6 +944,14 @@ impl GraphService {
 const CONTEXT_NEIGHBOURS: usize = 50;
 /// Most similar entities considered for an enhanced context.
 const SIMILAR_IN_CONTEXT: usize = 5;
+
+/// The depth of each entity of a walk's `resolver`, by index.
+fn depth_in<'a>(
+    resolver: &'a Resolver,
+    depths: &'a HashMap<Key, u8>,
+) -> impl Fn(usize) -> Option<u8> + 'a {
+    |i| depths.get(&key_of(resolver.at(i))).copied()
+}
 
 /// The names `resolver` knows of every entity `explicit` and `inferred`
 /// mention: both ends, and the entity each piece of evidence goes through.

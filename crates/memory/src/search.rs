@@ -5,7 +5,7 @@
 
 use crate::entities::MemoryEntityIndex;
 use async_trait::async_trait;
-use studiobrain_entity::links::{Edge, LinkIndex, Node, NodeFilter};
+use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter};
 use studiobrain_entity::search::{
     SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, field_text, snippet, tokens,
 };
@@ -155,8 +155,20 @@ impl LinkIndex for MemoryEntityIndex {
         }))
     }
 
-    async fn all_edges(&self, tenant: &TenantId) -> EntityResult<Vec<Edge>> {
-        Ok(self.edges(tenant, |_| true))
+    async fn linked_nodes(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+    ) -> EntityResult<Vec<LinkedNode>> {
+        Ok(self
+            .live(tenant)
+            .into_iter()
+            .filter(|e| selects(filter, e))
+            .map(|entity| LinkedNode {
+                node: Node::from(&entity),
+                links: entity.links,
+            })
+            .collect())
     }
 
     async fn nodes(&self, tenant: &TenantId, filter: &NodeFilter) -> EntityResult<Vec<Node>> {

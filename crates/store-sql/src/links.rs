@@ -12,8 +12,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+    sea_query::{Alias, Expr, ExprTrait},
 };
-use studiobrain_entity::links::{Edge, Link, LinkIndex, LinkOrigin, Node, NodeFilter};
+use studiobrain_entity::links::{Edge, Link, LinkIndex, LinkOrigin, LinkedNode, Node, NodeFilter};
 use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -111,9 +113,7 @@ fn edge_from(
 }
 
 /// A node from its selected columns.
-fn node_from(
-    (entity_type, id, name, status, updated_at): (String, String, String, String, DateTime<Utc>),
-) -> EntityResult<Node> {
+fn node_from((entity_type, id, name, status, updated_at): NodeRow) -> EntityResult<Node> {
     Ok(Node {
         entity_type: EntityType::parse(&entity_type).map_err(corrupt)?,
         id: EntityId::parse(&id).map_err(corrupt)?,
@@ -169,18 +169,7 @@ impl SqlStore {
         order: NodeOrder,
     ) -> EntityResult<Vec<Node>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let query = indexed_entity::Entity::find()
-            .select_only()
-            .columns([
-                EntityColumn::EntityType,
-                EntityColumn::EntityId,
-                EntityColumn::Name,
-                EntityColumn::Status,
-                EntityColumn::UpdatedAt,
-            ])
-            .filter(EntityColumn::TenantId.eq(tenant.as_str()))
-            .filter(EntityColumn::DeletedAt.is_null())
-            .filter(condition);
+        let query = live_entities(tenant, condition).columns(NODE_COLUMNS);
         let query = match order {
             NodeOrder::ByKey => query,
             // By time alone, so the index on it serves the limit.
@@ -189,7 +178,7 @@ impl SqlStore {
             }
         };
         let rows = query
-            .into_tuple::<(String, String, String, String, DateTime<Utc>)>()
+            .into_tuple::<NodeRow>()
             .all(&txn)
             .await
             .map_err(DbFailure)?;
@@ -202,6 +191,27 @@ impl SqlStore {
         }
         commit(txn, nodes).await
     }
+}
+
+/// The columns of a node: type, id, name, status, last change.
+const NODE_COLUMNS: [EntityColumn; 5] = [
+    EntityColumn::EntityType,
+    EntityColumn::EntityId,
+    EntityColumn::Name,
+    EntityColumn::Status,
+    EntityColumn::UpdatedAt,
+];
+
+/// The [`NODE_COLUMNS`] of a row.
+type NodeRow = (String, String, String, String, DateTime<Utc>);
+
+/// The live entities of `tenant` matching `condition`, no column selected.
+fn live_entities(tenant: &TenantId, condition: Condition) -> Select<indexed_entity::Entity> {
+    indexed_entity::Entity::find()
+        .select_only()
+        .filter(EntityColumn::TenantId.eq(tenant.as_str()))
+        .filter(EntityColumn::DeletedAt.is_null())
+        .filter(condition)
 }
 
 /// The order of a node query.
@@ -278,8 +288,37 @@ impl LinkIndex for SqlStore {
         Ok(edges)
     }
 
-    async fn all_edges(&self, tenant: &TenantId) -> EntityResult<Vec<Edge>> {
-        self.edges_where(tenant, Condition::all()).await
+    async fn linked_nodes(
+        &self,
+        tenant: &TenantId,
+        filter: &NodeFilter,
+    ) -> EntityResult<Vec<LinkedNode>> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        // The links of each row's own JSON column, as text parsed straight
+        // into links: one row per entity rather than one per link.
+        let rows = live_entities(tenant, node_condition(filter))
+            .columns(NODE_COLUMNS)
+            .column_as(
+                Expr::col(EntityColumn::Links).cast_as(Alias::new("text")),
+                "links",
+            )
+            .into_tuple::<(String, String, String, String, DateTime<Utc>, String)>()
+            .all(&txn)
+            .await
+            .map_err(DbFailure)?;
+        let mut linked: Vec<LinkedNode> = rows
+            .into_iter()
+            .map(|(entity_type, id, name, status, updated_at, links)| {
+                Ok(LinkedNode {
+                    node: node_from((entity_type, id, name, status, updated_at))?,
+                    links: serde_json::from_str(&links).map_err(corrupt)?,
+                })
+            })
+            .collect::<EntityResult<_>>()?;
+        linked.sort_unstable_by(|a, b| {
+            (&a.node.entity_type, &a.node.id).cmp(&(&b.node.entity_type, &b.node.id))
+        });
+        commit(txn, linked).await
     }
 
     async fn nodes(&self, tenant: &TenantId, filter: &NodeFilter) -> EntityResult<Vec<Node>> {

@@ -6,12 +6,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{get, web};
+use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use studiobrain_auth::Permission;
 use studiobrain_entity::links::{Edge, Node, NodeFilter};
 use studiobrain_entity::search::SearchHit;
-use studiobrain_graph::graph::{Graph, GraphEdge, GraphNode};
+use studiobrain_graph::graph::Graph;
 use studiobrain_graph::resolve::Key;
 use studiobrain_graph::service::{MAX_DEPTH, RelatedLink};
 use studiobrain_kernel::TenantId;
@@ -429,24 +429,30 @@ pub async fn relationships(
     }))
 }
 
-/// The id of a node in a graph answer: `type/id`.
-fn node_id(key: &Key) -> String {
-    format!("{}/{}", key.0, key.1)
+/// `type/id` of a node, written into the answer from the node.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String)]
+pub struct NodeKey<'a>(&'a Node);
+
+impl Serialize for NodeKey<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&[self.0.entity_type.as_str(), "/", self.0.id.as_str()].concat())
+    }
 }
 
 /// A node of a graph.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GraphNodeOut {
+pub struct GraphNodeOut<'a> {
     /// `type/id`.
-    pub id: String,
+    pub id: NodeKey<'a>,
     /// Type.
-    pub entity_type: String,
+    pub entity_type: &'a str,
     /// Id.
-    pub entity_id: String,
+    pub entity_id: &'a str,
     /// Display name.
-    pub name: String,
+    pub name: &'a str,
     /// Status.
-    pub status: String,
+    pub status: &'a str,
     /// Edges shown that touch it.
     pub degree: usize,
     /// Steps from the start (neighbourhoods only).
@@ -454,54 +460,28 @@ pub struct GraphNodeOut {
     pub depth: Option<u8>,
 }
 
-impl From<GraphNode> for GraphNodeOut {
-    fn from(n: GraphNode) -> Self {
-        Self {
-            id: format!("{}/{}", n.node.entity_type, n.node.id),
-            entity_type: n.node.entity_type.to_string(),
-            entity_id: n.node.id.to_string(),
-            name: n.node.name,
-            status: n.node.status,
-            degree: n.degree,
-            depth: n.depth,
-        }
-    }
-}
-
 /// An edge of a graph.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GraphEdgeOut {
+pub struct GraphEdgeOut<'a> {
     /// `type/id` of the entity holding the link.
-    pub source: String,
+    pub source: NodeKey<'a>,
     /// `type/id` of the entity named.
-    pub target: String,
+    pub target: NodeKey<'a>,
     /// The field holding it (empty in the body).
-    pub field: String,
+    pub field: &'a str,
     /// Relationship label.
-    pub label: Option<String>,
+    pub label: Option<&'a str>,
     /// `field`, `wikilink` or `markdown_link`.
-    pub origin: String,
+    pub origin: &'static str,
 }
 
-impl From<GraphEdge> for GraphEdgeOut {
-    fn from(e: GraphEdge) -> Self {
-        Self {
-            source: node_id(&e.source),
-            target: node_id(&e.target),
-            field: e.field,
-            label: e.label,
-            origin: e.origin.as_str().to_owned(),
-        }
-    }
-}
-
-/// A graph.
+/// A graph, borrowed from the use case's answer while it is written out.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GraphOut {
+pub struct GraphOut<'a> {
     /// Nodes, most connected first (neighbourhoods: closest first).
-    pub nodes: Vec<GraphNodeOut>,
+    pub nodes: Vec<GraphNodeOut<'a>>,
     /// Edges between the nodes shown.
-    pub edges: Vec<GraphEdgeOut>,
+    pub edges: Vec<GraphEdgeOut<'a>>,
     /// Nodes before the cap.
     pub total_nodes: usize,
     /// Edges before the cap.
@@ -510,16 +490,44 @@ pub struct GraphOut {
     pub truncated: bool,
 }
 
-impl From<Graph> for GraphOut {
-    fn from(g: Graph) -> Self {
+impl<'a> From<&'a Graph> for GraphOut<'a> {
+    fn from(g: &'a Graph) -> Self {
+        let node = |at: usize| NodeKey(&g.nodes[at].node);
         Self {
-            nodes: g.nodes.into_iter().map(Into::into).collect(),
-            edges: g.edges.into_iter().map(Into::into).collect(),
+            nodes: g
+                .nodes
+                .iter()
+                .map(|n| GraphNodeOut {
+                    id: NodeKey(&n.node),
+                    entity_type: n.node.entity_type.as_str(),
+                    entity_id: n.node.id.as_str(),
+                    name: &n.node.name,
+                    status: &n.node.status,
+                    degree: n.degree,
+                    depth: n.depth,
+                })
+                .collect(),
+            edges: g
+                .edges
+                .iter()
+                .map(|e| GraphEdgeOut {
+                    source: node(e.source),
+                    target: node(e.target),
+                    field: &e.field,
+                    label: e.label.as_deref(),
+                    origin: e.origin.as_str(),
+                })
+                .collect(),
             total_nodes: g.total_nodes,
             total_edges: g.total_edges,
             truncated: g.truncated,
         }
     }
+}
+
+/// The 200 answer of a graph, written straight from it.
+fn graph_answer(graph: &Graph) -> HttpResponse {
+    HttpResponse::Ok().json(GraphOut::from(graph))
 }
 
 /// Query of `GET /api/graph/universe`.
@@ -542,14 +550,14 @@ pub async fn universe(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<UniverseQuery>,
-) -> ApiResult<web::Json<GraphOut>> {
+) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::EntitiesRead)?;
     let q = q.into_inner();
     let tenant = &auth.0.tenant_id;
     let max_nodes = within("max_nodes", q.max_nodes.unwrap_or(500), MAX_UNIVERSE_NODES)?;
     let filter = node_filter(&state, tenant, q.types.as_deref(), q.status).await?;
     let graph = state.graph.universe(tenant, &filter, max_nodes).await?;
-    Ok(web::Json(graph.into()))
+    Ok(graph_answer(&graph))
 }
 
 /// Query of `GET /api/graph/entity/{type}/{id}`.
@@ -571,7 +579,7 @@ pub async fn entity_graph(
     auth: Auth,
     path: web::Path<(String, String)>,
     q: web::Query<NeighbourhoodQuery>,
-) -> ApiResult<web::Json<GraphOut>> {
+) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::EntitiesRead)?;
     let (entity_type, id) = path.into_inner();
     let depth = within("depth", q.depth.unwrap_or(1), MAX_DEPTH)?;
@@ -584,5 +592,5 @@ pub async fn entity_graph(
         .graph
         .neighbourhood(&auth.0.tenant_id, &entity_type, &id, depth, max_nodes)
         .await?;
-    Ok(web::Json(graph.into()))
+    Ok(graph_answer(&graph))
 }
