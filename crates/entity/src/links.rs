@@ -322,6 +322,31 @@ impl LinkedNode {
     }
 }
 
+/// One step out from some entities, read at once: the links they hold,
+/// the links naming them, and the live entities at the links' ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Step {
+    /// The links the entities stepped from hold.
+    pub outgoing: Vec<Edge>,
+    /// The links naming them (by type and id, or untyped by id).
+    pub incoming: Vec<Edge>,
+    /// The live entities whose id is at either end of a link, of any type.
+    pub nodes: Vec<Node>,
+}
+
+impl Step {
+    /// The ids at either end of `edges`, sorted, each once.
+    pub fn end_ids<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> Vec<String> {
+        let mut ids: Vec<String> = edges
+            .into_iter()
+            .flat_map(|e| [e.source_id.to_string(), e.link.target_id.clone()])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
 /// Which live entities a node query returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeFilter {
@@ -348,6 +373,8 @@ pub trait LinkIndex: Send + Sync {
         tenant: &TenantId,
         targets: &[(EntityType, EntityId)],
     ) -> EntityResult<Vec<Edge>>;
+    /// One step of a walk from `keys` (see [`Step`]), in one read.
+    async fn step(&self, tenant: &TenantId, keys: &[(EntityType, EntityId)]) -> EntityResult<Step>;
     /// The live entities `filter` selects, by type then id, each with its
     /// links: every edge between them in one read.
     async fn linked_nodes(

@@ -123,11 +123,6 @@ impl Resolver {
         self.index_of(entity_type, id).map(|i| self.at(i))
     }
 
-    /// Whether an entity with `id` (of any type) is known.
-    pub fn knows_id(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
     /// The known entity `key`.
     pub fn node(&self, key: &Key) -> Option<&Node> {
         self.find(&key.0, key.1.as_str())

@@ -325,13 +325,10 @@ impl GraphService {
         key: &Key,
         node: &Node,
     ) -> GraphResult<(Vec<Edge>, Vec<Edge>, Resolver)> {
-        let keys = std::slice::from_ref(key);
-        let outgoing = self.links.outgoing(tenant, keys).await?;
-        let incoming = self.links.incoming(tenant, keys).await?;
-        let all: Vec<Edge> = outgoing.iter().chain(&incoming).cloned().collect();
-        let resolver = self
-            .resolver_for(tenant, &all, std::slice::from_ref(node))
-            .await?;
+        let step = self.links.step(tenant, std::slice::from_ref(key)).await?;
+        let (outgoing, incoming) = (step.outgoing, step.incoming);
+        let mut resolver = Resolver::new(step.nodes);
+        resolver.extend([node.clone()]);
         // An untyped link naming the id may mean an entity of another type.
         let incoming = incoming
             .into_iter()
@@ -435,17 +432,10 @@ impl GraphService {
             if frontier.is_empty() || depths.len() >= max_nodes {
                 break;
             }
-            let mut found = self.links.outgoing(tenant, &frontier).await?;
-            found.extend(self.links.incoming(tenant, &frontier).await?);
-            let unknown: Vec<String> = found
-                .iter()
-                .flat_map(|e| [e.source_id.as_str(), e.link.target_id.as_str()])
-                .filter(|id| !resolver.knows_id(id))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            resolver.extend(self.links.nodes_with_ids(tenant, &unknown).await?);
+            let around = self.links.step(tenant, &frontier).await?;
+            resolver.extend(around.nodes);
+            let mut found = around.outgoing;
+            found.extend(around.incoming);
             let mut next = Vec::new();
             for edge in found {
                 let ends = [

@@ -5,7 +5,7 @@
 
 use crate::entities::MemoryEntityIndex;
 use async_trait::async_trait;
-use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter};
+use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter, Step};
 use studiobrain_entity::search::{
     SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms, field_text, snippet, tokens,
 };
@@ -153,6 +153,17 @@ impl LinkIndex for MemoryEntityIndex {
                         .is_none_or(|target| target == t)
             })
         }))
+    }
+
+    async fn step(&self, tenant: &TenantId, keys: &[(EntityType, EntityId)]) -> EntityResult<Step> {
+        let outgoing = self.outgoing(tenant, keys).await?;
+        let incoming = self.incoming(tenant, keys).await?;
+        let ids = Step::end_ids(outgoing.iter().chain(&incoming));
+        Ok(Step {
+            nodes: self.nodes_with_ids(tenant, &ids).await?,
+            outgoing,
+            incoming,
+        })
     }
 
     async fn linked_nodes(

@@ -15,7 +15,9 @@ use sea_orm::{
     Select,
     sea_query::{Alias, Expr, ExprTrait},
 };
-use studiobrain_entity::links::{Edge, Link, LinkIndex, LinkOrigin, LinkedNode, Node, NodeFilter};
+use studiobrain_entity::links::{
+    Edge, Link, LinkIndex, LinkOrigin, LinkedNode, Node, NodeFilter, Step,
+};
 use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
@@ -123,45 +125,138 @@ fn node_from((entity_type, id, name, status, updated_at): NodeRow) -> EntityResu
     })
 }
 
-impl SqlStore {
-    /// The link rows of `tenant` matching `condition`, as edges by source
-    /// and position. Sorted here: asked to sort, SQLite would rather walk
-    /// the primary key through every link of the tenant than use the
-    /// index that `condition` fits.
-    async fn edges_where(
-        &self,
-        tenant: &TenantId,
-        condition: Condition,
-    ) -> EntityResult<Vec<Edge>> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let mut rows = entity_link::Entity::find()
-            .select_only()
-            .columns([
-                Column::SourceType,
-                Column::SourceId,
-                Column::Position,
-                Column::TargetType,
-                Column::TargetId,
-                Column::Field,
-                Column::Label,
-                Column::Origin,
-            ])
-            .filter(Column::TenantId.eq(tenant.as_str()))
-            .filter(condition)
-            .into_tuple::<LinkRow>()
-            .all(&txn)
-            .await
-            .map_err(DbFailure)?;
-        rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-        let edges = rows
-            .into_iter()
-            .map(edge_from)
-            .collect::<EntityResult<_>>()?;
-        commit(txn, edges).await
-    }
+/// The link rows of `tenant` matching `condition`, as edges by source and
+/// position. Sorted here: asked to sort, SQLite would rather walk the
+/// primary key through every link of the tenant than use the index that
+/// `condition` fits.
+async fn edges_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    condition: Condition,
+) -> EntityResult<Vec<Edge>> {
+    let mut rows = entity_link::Entity::find()
+        .select_only()
+        .columns([
+            Column::SourceType,
+            Column::SourceId,
+            Column::Position,
+            Column::TargetType,
+            Column::TargetId,
+            Column::Field,
+            Column::Label,
+            Column::Origin,
+        ])
+        .filter(Column::TenantId.eq(tenant.as_str()))
+        .filter(condition)
+        .into_tuple::<LinkRow>()
+        .all(txn)
+        .await
+        .map_err(DbFailure)?;
+    rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+    rows.into_iter().map(edge_from).collect()
+}
 
-    /// The live entities of `tenant` matching `condition`, in `order`
-    /// (sorted here for the reason given at [`Self::edges_where`]).
+/// The live entities of `tenant` matching `condition`, in `order` (sorted
+/// here for the reason given at [`edges_in`]).
+async fn nodes_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    condition: Condition,
+    order: NodeOrder,
+) -> EntityResult<Vec<Node>> {
+    let query = live_entities(tenant, condition).columns(NODE_COLUMNS);
+    let query = match order {
+        NodeOrder::ByKey => query,
+        // By time alone, so the index on it serves the limit.
+        NodeOrder::RecentFirst(limit) => query.order_by_desc(EntityColumn::UpdatedAt).limit(limit),
+    };
+    let rows = query
+        .into_tuple::<NodeRow>()
+        .all(txn)
+        .await
+        .map_err(DbFailure)?;
+    let mut nodes: Vec<Node> = rows
+        .into_iter()
+        .map(node_from)
+        .collect::<EntityResult<_>>()?;
+    if let NodeOrder::ByKey = order {
+        nodes.sort_unstable_by(|a, b| (&a.entity_type, &a.id).cmp(&(&b.entity_type, &b.id)));
+    }
+    Ok(nodes)
+}
+
+/// The links held by `sources`.
+async fn outgoing_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    sources: &[(EntityType, EntityId)],
+) -> EntityResult<Vec<Edge>> {
+    let mut edges = Vec::new();
+    for chunk in sources.chunks(KEYS_PER_QUERY) {
+        // Types and ids as two lists keep the primary key usable (a
+        // disjunction of pairs is not); the few extra pairs are dropped.
+        let mut types: Vec<&str> = chunk.iter().map(|(t, _)| t.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let both = Condition::all()
+            .add(Column::SourceType.is_in(types))
+            .add(Column::SourceId.is_in(chunk.iter().map(|(_, id)| id.as_str())));
+        let found = edges_in(txn, tenant, both).await?;
+        edges.extend(found.into_iter().filter(|edge| {
+            chunk
+                .iter()
+                .any(|(t, id)| *t == edge.source_type && *id == edge.source_id)
+        }));
+    }
+    Ok(edges)
+}
+
+/// The links naming any of `targets`.
+async fn incoming_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    targets: &[(EntityType, EntityId)],
+) -> EntityResult<Vec<Edge>> {
+    let mut edges = Vec::new();
+    for chunk in targets.chunks(KEYS_PER_QUERY) {
+        let ids = chunk.iter().map(|(_, id)| id.as_str());
+        let found = edges_in(
+            txn,
+            tenant,
+            Condition::all().add(Column::TargetId.is_in(ids)),
+        )
+        .await?;
+        edges.extend(found.into_iter().filter(|edge| {
+            chunk.iter().any(|(entity_type, id)| {
+                edge.link.target_id == id.as_str()
+                    && edge
+                        .link
+                        .target_type
+                        .as_ref()
+                        .is_none_or(|t| t == entity_type)
+            })
+        }));
+    }
+    Ok(edges)
+}
+
+/// The live entities whose id is one of `ids`.
+async fn nodes_with_ids_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    ids: &[String],
+) -> EntityResult<Vec<Node>> {
+    let mut nodes = Vec::new();
+    for chunk in ids.chunks(KEYS_PER_QUERY) {
+        let condition =
+            Condition::all().add(EntityColumn::EntityId.is_in(chunk.iter().map(String::as_str)));
+        nodes.extend(nodes_in(txn, tenant, condition, NodeOrder::ByKey).await?);
+    }
+    Ok(nodes)
+}
+
+impl SqlStore {
+    /// [`nodes_in`] in a read transaction of its own.
     pub(crate) async fn nodes_where(
         &self,
         tenant: &TenantId,
@@ -169,26 +264,7 @@ impl SqlStore {
         order: NodeOrder,
     ) -> EntityResult<Vec<Node>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let query = live_entities(tenant, condition).columns(NODE_COLUMNS);
-        let query = match order {
-            NodeOrder::ByKey => query,
-            // By time alone, so the index on it serves the limit.
-            NodeOrder::RecentFirst(limit) => {
-                query.order_by_desc(EntityColumn::UpdatedAt).limit(limit)
-            }
-        };
-        let rows = query
-            .into_tuple::<NodeRow>()
-            .all(&txn)
-            .await
-            .map_err(DbFailure)?;
-        let mut nodes: Vec<Node> = rows
-            .into_iter()
-            .map(node_from)
-            .collect::<EntityResult<_>>()?;
-        if let NodeOrder::ByKey = order {
-            nodes.sort_unstable_by(|a, b| (&a.entity_type, &a.id).cmp(&(&b.entity_type, &b.id)));
-        }
+        let nodes = nodes_in(&txn, tenant, condition, order).await?;
         commit(txn, nodes).await
     }
 }
@@ -243,24 +319,9 @@ impl LinkIndex for SqlStore {
         tenant: &TenantId,
         sources: &[(EntityType, EntityId)],
     ) -> EntityResult<Vec<Edge>> {
-        let mut edges = Vec::new();
-        for chunk in sources.chunks(KEYS_PER_QUERY) {
-            // Types and ids as two lists keep the primary key usable (a
-            // disjunction of pairs is not); the few extra pairs are dropped.
-            let mut types: Vec<&str> = chunk.iter().map(|(t, _)| t.as_str()).collect();
-            types.sort_unstable();
-            types.dedup();
-            let both = Condition::all()
-                .add(Column::SourceType.is_in(types))
-                .add(Column::SourceId.is_in(chunk.iter().map(|(_, id)| id.as_str())));
-            let found = self.edges_where(tenant, both).await?;
-            edges.extend(found.into_iter().filter(|edge| {
-                chunk
-                    .iter()
-                    .any(|(t, id)| *t == edge.source_type && *id == edge.source_id)
-            }));
-        }
-        Ok(edges)
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let edges = outgoing_in(&txn, tenant, sources).await?;
+        commit(txn, edges).await
     }
 
     async fn incoming(
@@ -268,24 +329,23 @@ impl LinkIndex for SqlStore {
         tenant: &TenantId,
         targets: &[(EntityType, EntityId)],
     ) -> EntityResult<Vec<Edge>> {
-        let mut edges = Vec::new();
-        for chunk in targets.chunks(KEYS_PER_QUERY) {
-            let ids = chunk.iter().map(|(_, id)| id.as_str());
-            let found = self
-                .edges_where(tenant, Condition::all().add(Column::TargetId.is_in(ids)))
-                .await?;
-            edges.extend(found.into_iter().filter(|edge| {
-                chunk.iter().any(|(entity_type, id)| {
-                    edge.link.target_id == id.as_str()
-                        && edge
-                            .link
-                            .target_type
-                            .as_ref()
-                            .is_none_or(|t| t == entity_type)
-                })
-            }));
-        }
-        Ok(edges)
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let edges = incoming_in(&txn, tenant, targets).await?;
+        commit(txn, edges).await
+    }
+
+    async fn step(&self, tenant: &TenantId, keys: &[(EntityType, EntityId)]) -> EntityResult<Step> {
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let outgoing = outgoing_in(&txn, tenant, keys).await?;
+        let incoming = incoming_in(&txn, tenant, keys).await?;
+        let ids = Step::end_ids(outgoing.iter().chain(&incoming));
+        let nodes = nodes_with_ids_in(&txn, tenant, &ids).await?;
+        let step = Step {
+            outgoing,
+            incoming,
+            nodes,
+        };
+        commit(txn, step).await
     }
 
     async fn linked_nodes(
@@ -327,15 +387,8 @@ impl LinkIndex for SqlStore {
     }
 
     async fn nodes_with_ids(&self, tenant: &TenantId, ids: &[String]) -> EntityResult<Vec<Node>> {
-        let mut nodes = Vec::new();
-        for chunk in ids.chunks(KEYS_PER_QUERY) {
-            let condition = Condition::all()
-                .add(EntityColumn::EntityId.is_in(chunk.iter().map(String::as_str)));
-            nodes.extend(
-                self.nodes_where(tenant, condition, NodeOrder::ByKey)
-                    .await?,
-            );
-        }
-        Ok(nodes)
+        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let nodes = nodes_with_ids_in(&txn, tenant, ids).await?;
+        commit(txn, nodes).await
     }
 }
