@@ -235,9 +235,11 @@ fn postgres(root: &Path, project: &Path, server_url: &str) -> anyhow::Result<Bac
             bail!("sync-from-files answered {status}: {answer}");
         }
         let index_seconds = started.elapsed().as_secs_f64();
-        // What autovacuum reaches on its own some minutes after an import,
-        // done now so that it does not run during the measurements.
+        // What autovacuum and the checkpointer reach on their own some
+        // minutes after an import, done now so that they do not run during
+        // the measurements.
         psql(&url, "VACUUM ANALYZE")?;
+        psql(&url, "CHECKPOINT")?;
         let rows = loads(&format!("http://{}", server.addr), &token)?;
         let data = server.stop_keeping_data();
         let tenant = TenantId::parse(tenant)?;
