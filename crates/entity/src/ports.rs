@@ -53,16 +53,24 @@ pub trait Vault: Send + Sync {
         let _ = path;
         Ok(None)
     }
-    /// [`Self::list`] with each file's stamp when the adapter has one.
+    /// [`Self::list`] down to files at most `max_depth` folders below
+    /// `dir` (0: files directly in it), each with its stamp when the
+    /// adapter has one. Deeper folders are not opened.
     async fn list_stamped(
         &self,
         dir: &str,
         suffix: &str,
+        max_depth: usize,
     ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
         Ok(self
             .list(dir, suffix)
             .await?
             .into_iter()
+            .filter(|path| {
+                let below = path.strip_prefix(&prefix).unwrap_or(path);
+                below.matches('/').count() <= max_depth
+            })
             .map(|path| (path, None))
             .collect())
     }

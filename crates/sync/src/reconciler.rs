@@ -104,9 +104,11 @@ impl Scan {
         match target {
             Target::Folder => {
                 scan.types.insert(template.entity_type.clone());
+                // `<folder>/<id>/<prefix><id>.md` or the flat legacy
+                // `<folder>/<prefix><id>.md`: asset folders are not opened.
                 let listed = source
                     .vault
-                    .list_stamped(&template.folder_name, ".md")
+                    .list_stamped(&template.folder_name, ".md", 1)
                     .await?;
                 for (path, stamp) in listed {
                     if let Some(id) = id_of(template, &path) {

@@ -51,8 +51,9 @@ impl Vault for CountingVault {
         &self,
         dir: &str,
         suffix: &str,
+        max_depth: usize,
     ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
-        self.inner.list_stamped(dir, suffix).await
+        self.inner.list_stamped(dir, suffix, max_depth).await
     }
 }
 

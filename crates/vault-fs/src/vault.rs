@@ -86,10 +86,13 @@ fn stamp_of(meta: &std::fs::Metadata) -> FileStamp {
     }
 }
 
+/// Appends to `out` the files under `dir` whose name ends with `suffix`,
+/// descending at most `depth` more folders.
 fn list_files(
     root: &Path,
     dir: &Path,
     suffix: &str,
+    depth: usize,
     out: &mut Vec<(String, Option<FileStamp>)>,
 ) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
@@ -102,7 +105,9 @@ fn list_files(
         let kind = entry.file_type()?;
         let path = entry.path();
         if kind.is_dir() {
-            list_files(root, &path, suffix, out)?;
+            if depth > 0 {
+                list_files(root, &path, suffix, depth - 1, out)?;
+            }
         } else if kind.is_file()
             && path.to_string_lossy().ends_with(suffix)
             && let Ok(relative) = path.strip_prefix(root)
@@ -185,7 +190,7 @@ impl Vault for FsVault {
 
     async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
         Ok(self
-            .list_stamped(dir, suffix)
+            .list_stamped(dir, suffix, usize::MAX)
             .await?
             .into_iter()
             .map(|(path, _)| path)
@@ -207,13 +212,14 @@ impl Vault for FsVault {
         &self,
         dir: &str,
         suffix: &str,
+        max_depth: usize,
     ) -> EntityResult<Vec<(String, Option<FileStamp>)>> {
         let root = self.root.clone();
         let start = self.resolve(dir)?;
         let suffix = suffix.to_owned();
         blocking(move || {
             let mut out = Vec::new();
-            list_files(&root, &start, &suffix, &mut out)
+            list_files(&root, &start, &suffix, max_depth, &mut out)
                 .map_err(io(format!("listing {}", start.display())))?;
             out.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(out)
@@ -264,7 +270,7 @@ mod tests {
             .await
             .expect("stamp");
         let listed = vault
-            .list_stamped("Characters", ".md")
+            .list_stamped("Characters", ".md", 1)
             .await
             .expect("listed");
         assert_eq!(listed[0].1, stamp, "listing and stat agree");
@@ -286,6 +292,38 @@ mod tests {
                 .await
                 .expect("stamp"),
             None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listing_opens_no_folder_deeper_than_asked() {
+        let (_dir, vault) = vault();
+        for path in [
+            "Characters/CH_old.md",
+            "Characters/rex/CH_rex.md",
+            "Characters/rex/notes/draft.md",
+        ] {
+            vault.write(path, b"x").await.expect("written");
+        }
+        let paths = |listed: Vec<(String, Option<FileStamp>)>| -> Vec<String> {
+            listed.into_iter().map(|(path, _)| path).collect()
+        };
+        let shallow = vault
+            .list_stamped("Characters", ".md", 0)
+            .await
+            .expect("listed");
+        assert_eq!(paths(shallow), ["Characters/CH_old.md"]);
+        let entities = vault
+            .list_stamped("Characters", ".md", 1)
+            .await
+            .expect("listed");
+        assert_eq!(
+            paths(entities),
+            ["Characters/CH_old.md", "Characters/rex/CH_rex.md"]
+        );
+        assert_eq!(
+            vault.list("Characters", ".md").await.expect("listed").len(),
+            3
         );
     }
 
