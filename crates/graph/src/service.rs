@@ -10,7 +10,7 @@ use crate::inference::{Inferred, infer};
 use crate::resolve::{Key, Resolver, key_of, source_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter};
+use studiobrain_entity::links::{Edge, LinkIndex, LinkedNode, Node, NodeFilter, Step};
 use studiobrain_entity::search::{SearchHit, SearchIndex, SearchPage, SearchRequest, SearchTerms};
 use studiobrain_entity::{Entity, EntityError, EntityService, EntityType};
 use studiobrain_kernel::TenantId;
@@ -301,21 +301,11 @@ impl GraphService {
     }
 
     /// The entities the ids of `edges`' ends name, for resolving them.
-    async fn resolver_for(
-        &self,
-        tenant: &TenantId,
-        edges: &[Edge],
-        also: &[Node],
-    ) -> GraphResult<Resolver> {
-        let mut ids: Vec<String> = edges
-            .iter()
-            .flat_map(|e| [e.source_id.to_string(), e.link.target_id.clone()])
-            .collect();
-        ids.sort();
-        ids.dedup();
-        let mut resolver = Resolver::new(self.links.nodes_with_ids(tenant, &ids).await?);
-        resolver.extend(also.iter().cloned());
-        Ok(resolver)
+    async fn resolver_for(&self, tenant: &TenantId, edges: &[Edge]) -> GraphResult<Resolver> {
+        let ids = Step::end_ids(edges);
+        Ok(Resolver::new(
+            self.links.nodes_with_ids(tenant, &ids).await?,
+        ))
     }
 
     /// The links of `key` both ways, and a resolver knowing their ends.
@@ -481,20 +471,23 @@ impl GraphService {
         filter: &EdgeFilter,
         limit: usize,
     ) -> GraphResult<(usize, Vec<CrossReference>)> {
-        let edges = match (&filter.source, &filter.target) {
+        let (resolver, edges) = match (&filter.source, &filter.target) {
+            (None, None) => self.whole(tenant).await?,
             (Some(source), _) => {
-                self.links
+                let edges = self
+                    .links
                     .outgoing(tenant, std::slice::from_ref(source))
-                    .await?
+                    .await?;
+                (self.resolver_for(tenant, &edges).await?, edges)
             }
             (None, Some(target)) => {
-                self.links
+                let edges = self
+                    .links
                     .incoming(tenant, std::slice::from_ref(target))
-                    .await?
+                    .await?;
+                (self.resolver_for(tenant, &edges).await?, edges)
             }
-            (None, None) => self.whole(tenant).await?.1,
         };
-        let resolver = self.resolver_for(tenant, &edges, &[]).await?;
         let mut total = 0;
         let mut found = Vec::new();
         for edge in edges {
