@@ -64,7 +64,6 @@ const SQLITE_MMAP_BYTES: &str = "1073741824";
 /// Options shared by every SQLite connection.
 fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
     sqlite
-        .pragma("mmap_size", SQLITE_MMAP_BYTES)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
@@ -109,7 +108,11 @@ impl SqlStore {
             options
                 .sqlx_logging(false)
                 .max_connections(SQLITE_READERS)
-                .map_sqlx_sqlite_opts(|sqlite| sqlite_options(sqlite).read_only(true));
+                .map_sqlx_sqlite_opts(|sqlite| {
+                    sqlite_options(sqlite)
+                        .pragma("mmap_size", SQLITE_MMAP_BYTES)
+                        .read_only(true)
+                });
             connect(options).await?
         };
         Ok(Self {
