@@ -21,6 +21,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
+use std::collections::HashSet;
 use studiobrain_entity::ports::{
     DeletedEntity, EntityIndex, EntityPage, EntityQuery, IndexedFile, SortOrder, StatusCount,
 };
@@ -133,6 +134,36 @@ fn field_value(backend: DbBackend, name: &str) -> Expr {
     }
 }
 
+/// Entity rows inserted per statement (16 columns each: well under every
+/// backend's limit on bound parameters).
+const ENTITY_ROWS_PER_STATEMENT: usize = 100;
+
+/// On a key clash, every other column is replaced (`deleted_at` by NULL).
+fn replace_on_key_clash() -> OnConflict {
+    let is_key = |column: &Column| {
+        matches!(
+            column,
+            Column::TenantId | Column::EntityType | Column::EntityId
+        )
+    };
+    OnConflict::columns(Column::iter().filter(is_key))
+        .update_columns(Column::iter().filter(|column| !is_key(column)))
+        .to_owned()
+}
+
+/// `entities` with each key once, its last occurrence kept (as writing them
+/// one after another would): one statement may not touch a row twice.
+fn last_of_each(entities: &[Entity]) -> Vec<&Entity> {
+    let mut seen = HashSet::new();
+    let mut kept: Vec<&Entity> = entities
+        .iter()
+        .rev()
+        .filter(|entity| seen.insert((&entity.entity_type, &entity.id)))
+        .collect();
+    kept.reverse();
+    kept
+}
+
 #[async_trait]
 impl EntityIndex for SqlStore {
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
@@ -140,26 +171,20 @@ impl EntityIndex for SqlStore {
     }
 
     async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
+        let entities = last_of_each(entities);
         let txn = self.begin(Scope::Tenant(tenant)).await?;
-        // On a key clash every other column is replaced, `deleted_at` by NULL.
-        let is_key = |column: &Column| {
-            matches!(
-                column,
-                Column::TenantId | Column::EntityType | Column::EntityId
+        for chunk in entities.chunks(ENTITY_ROWS_PER_STATEMENT) {
+            indexed_entity::Entity::insert_many(
+                chunk
+                    .iter()
+                    .map(|entity| entity_row(tenant, entity).into_active_model()),
             )
-        };
-        for entity in entities {
-            indexed_entity::Entity::insert(entity_row(tenant, entity).into_active_model())
-                .on_conflict(
-                    OnConflict::columns(Column::iter().filter(is_key))
-                        .update_columns(Column::iter().filter(|column| !is_key(column)))
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await
-                .map_err(DbFailure)?;
-            replace_links(&txn, tenant, entity).await?;
+            .on_conflict(replace_on_key_clash())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(DbFailure)?;
         }
+        replace_links(&txn, tenant, &entities).await?;
         commit(txn, ()).await
     }
 
@@ -176,7 +201,7 @@ impl EntityIndex for SqlStore {
                 .await
                 .map_err(DbFailure)?;
             if removed.rows_affected > 0 {
-                drop_links(&txn, tenant, entity_type, id).await?;
+                drop_links(&txn, tenant, [(entity_type, id)]).await?;
             }
         }
         commit(txn, ()).await
@@ -343,7 +368,7 @@ impl EntityIndex for SqlStore {
                 "Entity not found: {entity_type}/{id}"
             )));
         }
-        drop_links(&txn, tenant, entity_type, id).await?;
+        drop_links(&txn, tenant, [(entity_type, id)]).await?;
         commit(txn, ()).await
     }
 

@@ -15,6 +15,7 @@ use sea_orm::{
     Select,
     sea_query::{Alias, Expr, ExprTrait},
 };
+use std::collections::BTreeMap;
 use studiobrain_entity::links::{
     Edge, Link, LinkIndex, LinkOrigin, LinkedNode, Node, NodeFilter, Step,
 };
@@ -24,38 +25,85 @@ use studiobrain_kernel::TenantId;
 /// Most keys bound in one query (well under every backend's limit).
 const KEYS_PER_QUERY: usize = 500;
 
-/// Replaces the stored links of `entity` by its current ones.
+/// Link rows inserted per statement (nine columns each: well under every
+/// backend's limit on bound parameters).
+const LINK_ROWS_PER_STATEMENT: usize = 1000;
+
+/// Replaces the stored links of `entities` by their current ones, in a
+/// few statements for the whole batch.
 pub(crate) async fn replace_links(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    entity: &Entity,
+    entities: &[&Entity],
 ) -> Result<(), DbFailure> {
-    drop_links(txn, tenant, &entity.entity_type, &entity.id).await?;
-    if entity.links.is_empty() {
-        return Ok(());
+    drop_links(
+        txn,
+        tenant,
+        entities
+            .iter()
+            .map(|entity| (&entity.entity_type, &entity.id)),
+    )
+    .await?;
+    let mut rows = Vec::new();
+    for entity in entities {
+        for (link, position) in entity.links.iter().zip(0..) {
+            rows.push(entity_link::ActiveModel::from(link_row(
+                tenant, entity, link, position,
+            )));
+            if rows.len() == LINK_ROWS_PER_STATEMENT {
+                insert_links(txn, std::mem::take(&mut rows)).await?;
+            }
+        }
     }
-    let rows = entity.links.iter().zip(0..).map(|(link, position)| {
-        entity_link::ActiveModel::from(link_row(tenant, entity, link, position))
-    });
+    if !rows.is_empty() {
+        insert_links(txn, rows).await?;
+    }
+    Ok(())
+}
+
+/// Inserts `rows` in one statement.
+async fn insert_links(
+    txn: &DatabaseTransaction,
+    rows: Vec<entity_link::ActiveModel>,
+) -> Result<(), DbFailure> {
     entity_link::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
     Ok(())
 }
 
-/// Forgets the links of one entity.
-pub(crate) async fn drop_links(
+/// Forgets the links of the entities `keys` name, one statement per
+/// [`KEYS_PER_QUERY`] of them.
+pub(crate) async fn drop_links<'a>(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    entity_type: &EntityType,
-    id: &EntityId,
+    keys: impl IntoIterator<Item = (&'a EntityType, &'a EntityId)>,
 ) -> Result<(), DbFailure> {
-    entity_link::Entity::delete_many()
-        .filter(Column::TenantId.eq(tenant.as_str()))
-        .filter(Column::SourceType.eq(entity_type.as_str()))
-        .filter(Column::SourceId.eq(id.as_str()))
-        .exec(txn)
-        .await?;
+    let keys: Vec<_> = keys.into_iter().collect();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        // Per type, its ids as one list: the primary key serves each part.
+        let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (entity_type, id) in chunk {
+            by_type
+                .entry(entity_type.as_str())
+                .or_default()
+                .push(id.as_str());
+        }
+        let sources = by_type
+            .into_iter()
+            .fold(Condition::any(), |any, (entity_type, ids)| {
+                any.add(
+                    Condition::all()
+                        .add(Column::SourceType.eq(entity_type))
+                        .add(Column::SourceId.is_in(ids)),
+                )
+            });
+        entity_link::Entity::delete_many()
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(sources)
+            .exec(txn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use common::{on_fresh_database, ports, sqlite_store};
 use serde_json::{Value, json};
 use studiobrain_auth::contract::tenant;
 use studiobrain_entity::entity::content_hash;
+use studiobrain_entity::links::{Link, LinkIndex, LinkOrigin};
 use studiobrain_entity::ports::{EntityIndex, EntityQuery, SortOrder};
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityType};
 use studiobrain_kernel::TenantId;
@@ -506,6 +507,99 @@ async fn fingerprints_counts_and_removal(store: &SqlStore) {
     );
 }
 
+/// A link of the field `allies` from a character to the character `target`.
+fn ally(target: &str) -> Link {
+    Link {
+        target_type: Some(kind("character")),
+        target_id: target.into(),
+        field: "allies".into(),
+        label: Some("ally".into()),
+        origin: LinkOrigin::Field,
+    }
+}
+
+/// The `(source id, target id)` of every link the characters `ids` hold.
+async fn links_from(store: &SqlStore, tenant: &TenantId, ids: &[&str]) -> Vec<(String, String)> {
+    let sources: Vec<_> = ids.iter().map(|raw| (kind("character"), id(raw))).collect();
+    let mut links: Vec<_> = store
+        .outgoing(tenant, &sources)
+        .await
+        .expect("outgoing")
+        .into_iter()
+        .map(|edge| (edge.source_id.to_string(), edge.link.target_id))
+        .collect();
+    links.sort();
+    links
+}
+
+async fn batched_upserts_replace_rows_and_links(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let other = new_tenant(store).await;
+    // More rows and links than one statement carries.
+    let crowd: Vec<Entity> = (0..250)
+        .map(|n| {
+            let mut entity = character(&format!("c{n:03}"), "Extra", "active", json!({}), 1);
+            entity.links = (0..5)
+                .map(|k| ally(&format!("c{:03}", (n + k + 1) % 250)))
+                .collect();
+            entity
+        })
+        .collect();
+    store.upsert_all(&t, &crowd).await.expect("first batch");
+    store
+        .upsert_all(&other, &crowd[..1])
+        .await
+        .expect("other tenant");
+    assert_eq!(listed(store, &t, &characters()).await.1, 250);
+    assert_eq!(
+        links_from(store, &t, &["c000", "c249"]).await,
+        [
+            ("c000".into(), "c001".into()),
+            ("c000".into(), "c002".into()),
+            ("c000".into(), "c003".into()),
+            ("c000".into(), "c004".into()),
+            ("c000".into(), "c005".into()),
+            ("c249".into(), "c000".into()),
+            ("c249".into(), "c001".into()),
+            ("c249".into(), "c002".into()),
+            ("c249".into(), "c003".into()),
+            ("c249".into(), "c004".into()),
+        ]
+    );
+
+    // A batch naming an entity twice keeps its last version, as writing
+    // them one after another would; links are replaced, not added.
+    let mut first = character("c000", "First", "draft", json!({}), 2);
+    first.links = vec![ally("c100")];
+    let mut last = character("c000", "Last", "retired", json!({}), 3);
+    last.links = vec![ally("c200"), ally("c201")];
+    let mut quiet = crowd[1].clone();
+    quiet.links.clear();
+    store
+        .upsert_all(&t, &[first, quiet, last.clone()])
+        .await
+        .expect("second batch");
+    assert_eq!(
+        store
+            .get(&t, &last.entity_type, &last.id)
+            .await
+            .expect("get"),
+        Some(last)
+    );
+    assert_eq!(
+        links_from(store, &t, &["c000", "c001"]).await,
+        [
+            ("c000".into(), "c200".into()),
+            ("c000".into(), "c201".into())
+        ]
+    );
+    assert_eq!(
+        links_from(store, &other, &["c000"]).await.len(),
+        5,
+        "the other tenant's links stay"
+    );
+}
+
 async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
     use studiobrain_kernel::{EntityAction, IdGen, UuidV7Gen};
     use studiobrain_sync::activity::{ActivityEntry, ActivityLog, ActivityQuery};
@@ -597,6 +691,7 @@ on_both_backends!(
     tenants_are_isolated,
     recycle_bin_lists_and_purges_deleted_rows,
     fingerprints_counts_and_removal,
+    batched_upserts_replace_rows_and_links,
     activity_is_kept_per_tenant_newest_first,
 );
 
