@@ -11,6 +11,7 @@ use crate::status::{SyncRun, SyncStatus, Trigger};
 use chrono::Utc;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 use studiobrain_entity::entity::content_hash;
 use studiobrain_entity::entity::{entity_path, legacy_entity_path};
@@ -196,6 +197,35 @@ struct Comparison {
     failures: Vec<String>,
     /// Entity files compared.
     scanned: u64,
+}
+
+/// One type's changes, parsed and ready to write.
+struct Prepared {
+    /// The rows to write: what happened, the entity, and the id it had
+    /// before (renames).
+    rows: Vec<(EntityAction, Entity, Option<EntityId>)>,
+    /// The rows whose files are gone (deleted, and the old ids of renames).
+    removed: Vec<(EntityType, EntityId)>,
+    /// The deleted rows, for their announcements.
+    deleted: Vec<IndexedFile>,
+    /// Files that did not parse (mirrored with their reason).
+    failures: Vec<String>,
+}
+
+/// Gives way once to the futures joined with the current one: a CPU-bound
+/// loop that awaits it lets a database write in flight beside it send its
+/// next statement, so parsing and writing overlap.
+fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
 }
 
 /// Content hashes of files by stamp, so that an unchanged file is neither
@@ -451,18 +481,40 @@ impl Reconciler {
             vault: vault.as_ref(),
             known: &self.known,
         };
-        // One type at a time: a whole project never sits in memory at once.
+        // One type at a time (a whole project never sits in memory at once),
+        // each type read and parsed while the one before it is written.
+        let mut parsed: Option<Prepared> = None;
         for template in templates.templates() {
             let Some(target) = target(template, scope) else {
                 continue;
             };
-            let compared = self.compare(&source, template, target).await?;
-            report.summary.scanned += compared.scanned;
-            report.failures.extend(compared.failures);
-            if !compared.plan.is_empty() {
-                self.apply(&source, compared.plan, compared.bytes, actor, &mut report)
-                    .await?;
+            let write = async {
+                match parsed.take() {
+                    Some(prepared) => self.write(tenant, &prepared).await.map(|()| Some(prepared)),
+                    None => Ok(None),
+                }
+            };
+            let next = async {
+                let compared = self.compare(&source, template, target).await?;
+                let prepared = if compared.plan.is_empty() {
+                    None
+                } else {
+                    Some(self.prepare(&source, compared.plan, compared.bytes).await?)
+                };
+                EntityResult::Ok((compared.scanned, compared.failures, prepared))
+            };
+            let (written, next) = tokio::join!(write, next);
+            if let Some(prepared) = written? {
+                self.announce(tenant, prepared, actor, &mut report);
             }
+            let (scanned, failures, prepared) = next?;
+            report.summary.scanned += scanned;
+            report.failures.extend(failures);
+            parsed = prepared;
+        }
+        if let Some(prepared) = parsed {
+            self.write(tenant, &prepared).await?;
+            self.announce(tenant, prepared, actor, &mut report);
         }
         report.summary.failed = report.failures.len() as u64;
         report.summary.duration_ms =
@@ -531,16 +583,15 @@ impl Reconciler {
         }
     }
 
-    async fn apply(
+    /// Reads what `plan` changes (files known by their stamp were not read
+    /// yet) and parses it into rows, letting a write in flight beside it
+    /// progress between files.
+    async fn prepare(
         &self,
         source: &Source<'_>,
         plan: Plan,
         mut bytes: HashMap<String, Vec<u8>>,
-        actor: &Actor,
-        report: &mut SyncReport,
-    ) -> EntityResult<()> {
-        let tenant = source.tenant;
-        // Files known by their stamp were not read: read those that change.
+    ) -> EntityResult<Prepared> {
         let changing = plan
             .created
             .iter()
@@ -553,10 +604,9 @@ impl Reconciler {
                 bytes.insert(file.path.clone(), content);
             }
         }
-        let templates = self.entities.templates(tenant).await?;
+        let templates = self.entities.templates(source.tenant).await?;
         let now = Utc::now();
-        let mut rows: Vec<(EntityAction, Entity, Option<studiobrain_entity::EntityId>)> =
-            Vec::new();
+        let mut failures = Vec::new();
         let mut mirror = |file: &FoundFile, revision: i64, created_at| -> EntityResult<Entity> {
             let template = templates.require(file.entity_type.as_str())?;
             let content = bytes.get(&file.path).map(Vec::as_slice).unwrap_or_default();
@@ -564,23 +614,25 @@ impl Reconciler {
                 &template, &file.id, &file.path, content, revision, created_at, now,
             );
             if let Some(reason) = &entity.parse_error {
-                report.failures.push(format!("{}: {reason}", file.path));
+                failures.push(format!("{}: {reason}", file.path));
             }
             Ok(entity)
         };
+        let mut rows =
+            Vec::with_capacity(plan.created.len() + plan.updated.len() + plan.renamed.len());
         for file in &plan.created {
             rows.push((EntityAction::Created, mirror(file, 1, now)?, None));
+            yield_now().await;
         }
         for (file, row) in &plan.updated {
-            rows.push((
-                EntityAction::Updated,
-                mirror(file, row.revision + 1, row.created_at)?,
-                None,
-            ));
+            let entity = mirror(file, row.revision + 1, row.created_at)?;
+            rows.push((EntityAction::Updated, entity, None));
+            yield_now().await;
         }
         for (file, row) in &plan.renamed {
             let entity = mirror(file, row.revision + 1, row.created_at)?;
             rows.push((EntityAction::Renamed, entity, Some(row.id.clone())));
+            yield_now().await;
         }
         let mut removed: Vec<_> = plan
             .deleted
@@ -592,25 +644,61 @@ impl Reconciler {
                 .iter()
                 .map(|(_, row)| (row.entity_type.clone(), row.id.clone())),
         );
+        Ok(Prepared {
+            rows,
+            removed,
+            deleted: plan.deleted,
+            failures,
+        })
+    }
 
+    /// Writes prepared changes to the index in batched transactions.
+    async fn write(&self, tenant: &TenantId, prepared: &Prepared) -> EntityResult<()> {
         let index = self.entities.index();
-        for chunk in removed.chunks(BATCH) {
+        for chunk in prepared.removed.chunks(BATCH) {
             index.remove_all(tenant, chunk).await?;
         }
-        let entities: Vec<Entity> = rows.iter().map(|(_, entity, _)| entity.clone()).collect();
+        let entities: Vec<Entity> = prepared
+            .rows
+            .iter()
+            .map(|(_, entity, _)| entity.clone())
+            .collect();
         for chunk in entities.chunks(BATCH) {
             index.upsert_all(tenant, chunk).await?;
         }
         self.entities.changed();
+        Ok(())
+    }
 
-        for (action, entity, previous) in &rows {
+    /// Announces written changes as made by `actor` and adds them to the
+    /// report.
+    fn announce(
+        &self,
+        tenant: &TenantId,
+        prepared: Prepared,
+        actor: &Actor,
+        report: &mut SyncReport,
+    ) {
+        let summary = &mut report.summary;
+        for (action, _, _) in &prepared.rows {
+            match action {
+                EntityAction::Created => summary.created += 1,
+                EntityAction::Updated => summary.updated += 1,
+                EntityAction::Renamed => summary.renamed += 1,
+                EntityAction::Deleted => summary.deleted += 1,
+            }
+        }
+        summary.deleted += prepared.deleted.len() as u64;
+        report.failures.extend(prepared.failures);
+        for (action, entity, previous) in &prepared.rows {
             self.entities
                 .announce(tenant, *action, entity, previous.as_ref(), actor);
             report
                 .changes
                 .push((*action, entity.entity_type.clone(), entity.id.to_string()));
         }
-        for row in &plan.deleted {
+        let now = Utc::now();
+        for row in &prepared.deleted {
             self.entities.events().publish(Event {
                 tenant_id: tenant.clone(),
                 at: now,
@@ -629,12 +717,6 @@ impl Reconciler {
                 row.id.to_string(),
             ));
         }
-        let summary = &mut report.summary;
-        summary.created += plan.created.len() as u64;
-        summary.updated += plan.updated.len() as u64;
-        summary.deleted += plan.deleted.len() as u64;
-        summary.renamed += plan.renamed.len() as u64;
-        Ok(())
     }
 }
 
