@@ -55,6 +55,17 @@ impl SqlStore {
         Ok(txn)
     }
 
+    /// Begins a read-only unit of work in `scope` that reads large parts
+    /// of the database, on the scanner pool. It MUST NOT write.
+    pub(crate) async fn begin_scan(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<DatabaseTransaction, DbFailure> {
+        let txn = self.scanner.begin().await?;
+        self.enter(&txn, scope).await?;
+        Ok(txn)
+    }
+
     /// Switches an open transaction to `scope` (PostgreSQL only; SQLite has
     /// no roles and relies on the queries' tenant filters).
     pub(crate) async fn enter(

@@ -51,14 +51,25 @@ pub struct SqlStore {
     /// The pool that serves read-only port calls. On a SQLite file, WAL lets
     /// several readers run beside the writer; elsewhere it is `db` itself.
     reader: DatabaseConnection,
+    /// The pool that serves read-only port calls reading large parts of
+    /// the database (full-text search, a whole tenant's graph). On a SQLite
+    /// file, read-only connections that map the file, so those pages are
+    /// read in place; elsewhere `reader` itself.
+    scanner: DatabaseConnection,
     backend: DbBackend,
 }
 
 /// Reader connections of a SQLite file database.
 const SQLITE_READERS: u32 = 4;
 
-/// Bytes of a SQLite file each connection maps into memory: pages are
-/// read in place (shared with the OS cache) instead of copied per read.
+/// Scanner connections of a SQLite file database.
+const SQLITE_SCANNERS: u32 = 2;
+
+/// Bytes of a SQLite file each scanner connection maps into memory: pages
+/// are read in place (shared with the OS cache) instead of copied per read.
+/// Only scanners map: a connection that maps must map again whenever the
+/// file grows, which makes every read after a write dearer, and the writer
+/// would keep every page it ever touched resident.
 const SQLITE_MMAP_BYTES: &str = "1073741824";
 
 /// Options shared by every SQLite connection.
@@ -73,7 +84,9 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or
     /// `postgres://...`). SQLite databases use WAL, enforce foreign keys and
     /// wait up to 5 s for locks; one connection writes and, for a file
-    /// database, a small pool of read-only connections reads beside it.
+    /// database, two small pools of read-only connections read beside it:
+    /// readers for single rows and pages, scanners (which map the file)
+    /// for searches and whole graphs.
     ///
     /// # Errors
     /// When the URL is malformed or the database is unreachable.
@@ -91,6 +104,7 @@ impl SqlStore {
             let backend = db.get_database_backend();
             return Ok(Self {
                 reader: db.clone(),
+                scanner: db.clone(),
                 db,
                 backend,
             });
@@ -99,25 +113,32 @@ impl SqlStore {
             .max_connections(1)
             .map_sqlx_sqlite_opts(sqlite_options);
         let db = connect(options).await?;
-        let reader = if url.contains(":memory:") {
+        let (reader, scanner) = if url.contains(":memory:") {
             // Every connection to `:memory:` is a database of its own.
-            db.clone()
+            (db.clone(), db.clone())
         } else {
             // Readers must not create the file before the writer migrates it.
-            let mut options = ConnectOptions::new(url.replace("mode=rwc", "mode=rw"));
-            options
-                .sqlx_logging(false)
-                .max_connections(SQLITE_READERS)
-                .map_sqlx_sqlite_opts(|sqlite| {
-                    sqlite_options(sqlite)
-                        .pragma("mmap_size", SQLITE_MMAP_BYTES)
-                        .read_only(true)
-                });
-            connect(options).await?
+            let readers = |connections: u32, mmap_bytes: &'static str| {
+                let mut options = ConnectOptions::new(url.replace("mode=rwc", "mode=rw"));
+                options
+                    .sqlx_logging(false)
+                    .max_connections(connections)
+                    .map_sqlx_sqlite_opts(move |sqlite| {
+                        sqlite_options(sqlite)
+                            .pragma("mmap_size", mmap_bytes)
+                            .read_only(true)
+                    });
+                connect(options)
+            };
+            (
+                readers(SQLITE_READERS, "0").await?,
+                readers(SQLITE_SCANNERS, SQLITE_MMAP_BYTES).await?,
+            )
         };
         Ok(Self {
             db,
             reader,
+            scanner,
             backend: DbBackend::Sqlite,
         })
     }

@@ -401,7 +401,7 @@ impl LinkIndex for SqlStore {
         tenant: &TenantId,
         filter: &NodeFilter,
     ) -> EntityResult<Vec<LinkedNode>> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_scan(Scope::Tenant(tenant)).await?;
         // The links of each row's own JSON column, as text parsed straight
         // into links: one row per entity rather than one per link.
         let rows = live_entities(tenant, node_condition(filter))

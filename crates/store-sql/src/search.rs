@@ -259,7 +259,7 @@ impl SearchIndex for SqlStore {
         } else {
             postgres_search(tenant, request)
         };
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let txn = self.begin_scan(Scope::Tenant(tenant)).await?;
         let mut rows = RankedRow::find_by_statement(statements.page)
             .all(&txn)
             .await
