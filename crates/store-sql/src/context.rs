@@ -5,7 +5,9 @@
 
 use crate::SqlStore;
 use crate::error::DbFailure;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseExecutor, DatabaseTransaction, DbBackend, Statement, TransactionTrait,
+};
 use studiobrain_kernel::{TenantId, UserId};
 
 /// Which rows a transaction may see under row-level security.
@@ -55,6 +57,24 @@ impl SqlStore {
         Ok(txn)
     }
 
+    /// A read-only executor for a unit of work of ONE statement in `scope`:
+    /// on SQLite a reader connection itself (one statement reads one
+    /// snapshot, and there is no row-level security to set up: two round
+    /// trips to the connection fewer than a transaction), elsewhere a
+    /// transaction as [`Self::begin_read`] opens. End it with [`finish`].
+    pub(crate) async fn single_read(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<DatabaseExecutor<'_>, DbFailure> {
+        if self.backend == DbBackend::Sqlite {
+            Ok(DatabaseExecutor::Connection(&self.reader))
+        } else {
+            Ok(DatabaseExecutor::OwnedTransaction(
+                self.begin_read(scope).await?,
+            ))
+        }
+    }
+
     /// Begins a read-only unit of work in `scope` that reads large parts
     /// of the database, on the scanner pool. It MUST NOT write.
     pub(crate) async fn begin_scan(
@@ -91,6 +111,19 @@ impl SqlStore {
         .await?;
         Ok(())
     }
+}
+
+/// Ends the unit of work of `executor` (commits its transaction, if it
+/// has one) and hands back `value`, the result of its work, in the
+/// calling port's error type.
+pub(crate) async fn finish<T, E: From<DbFailure>>(
+    executor: DatabaseExecutor<'_>,
+    value: T,
+) -> Result<T, E> {
+    if let DatabaseExecutor::OwnedTransaction(txn) = executor {
+        return commit(txn, value).await;
+    }
+    Ok(value)
 }
 
 /// Commits `txn` and hands back `value`, the result of its work, in the

@@ -8,7 +8,7 @@
 //! JSON functions, always with bound parameters.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit};
+use crate::context::{Scope, commit, finish};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
 use crate::links::{drop_links, replace_links};
@@ -212,7 +212,7 @@ impl EntityIndex for SqlStore {
         tenant: &TenantId,
         entity_type: &EntityType,
     ) -> EntityResult<Vec<IndexedFile>> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let read = self.single_read(Scope::Tenant(tenant)).await?;
         let rows = indexed_entity::Entity::find()
             .select_only()
             .columns([
@@ -226,7 +226,7 @@ impl EntityIndex for SqlStore {
             .filter(live_of_type(tenant, entity_type))
             .order_by_asc(Column::EntityId)
             .into_tuple::<(String, String, String, String, i64, DateTime<Utc>)>()
-            .all(&txn)
+            .all(&read)
             .await
             .map_err(DbFailure)?;
         let files = rows
@@ -244,11 +244,11 @@ impl EntityIndex for SqlStore {
                 },
             )
             .collect::<EntityResult<_>>()?;
-        commit(txn, files).await
+        finish(read, files).await
     }
 
     async fn status_counts(&self, tenant: &TenantId) -> EntityResult<Vec<StatusCount>> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let read = self.single_read(Scope::Tenant(tenant)).await?;
         let rows = indexed_entity::Entity::find()
             .select_only()
             .column(Column::EntityType)
@@ -261,7 +261,7 @@ impl EntityIndex for SqlStore {
             .order_by_asc(Column::EntityType)
             .order_by_asc(Column::Status)
             .into_tuple::<(String, String, i64)>()
-            .all(&txn)
+            .all(&read)
             .await
             .map_err(DbFailure)?;
         let counts = rows
@@ -274,7 +274,7 @@ impl EntityIndex for SqlStore {
                 })
             })
             .collect::<EntityResult<_>>()?;
-        commit(txn, counts).await
+        finish(read, counts).await
     }
 
     async fn get(
@@ -283,13 +283,13 @@ impl EntityIndex for SqlStore {
         entity_type: &EntityType,
         id: &EntityId,
     ) -> EntityResult<Option<Entity>> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let read = self.single_read(Scope::Tenant(tenant)).await?;
         let row = indexed_entity::Entity::find()
             .filter(live_entity(tenant, entity_type, id))
-            .one(&txn)
+            .one(&read)
             .await
             .map_err(DbFailure)?;
-        commit(txn, row.map(entity_from).transpose()?).await
+        finish(read, row.map(entity_from).transpose()?).await
     }
 
     async fn exists(
@@ -298,16 +298,16 @@ impl EntityIndex for SqlStore {
         entity_type: &EntityType,
         id: &EntityId,
     ) -> EntityResult<bool> {
-        let txn = self.begin_read(Scope::Tenant(tenant)).await?;
+        let read = self.single_read(Scope::Tenant(tenant)).await?;
         let found = indexed_entity::Entity::find()
             .select_only()
             .column(Column::EntityId)
             .filter(live_entity(tenant, entity_type, id))
             .into_tuple::<String>()
-            .one(&txn)
+            .one(&read)
             .await
             .map_err(DbFailure)?;
-        commit(txn, found.is_some()).await
+        finish(read, found.is_some()).await
     }
 
     async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage> {
