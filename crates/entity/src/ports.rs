@@ -8,6 +8,7 @@ use crate::error::EntityResult;
 use crate::ids::{EntityId, EntityType};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::sync::Arc;
 use studiobrain_kernel::TenantId;
 
@@ -209,6 +210,21 @@ pub trait EntityIndex: Send + Sync {
         entity_type: &EntityType,
         id: &EntityId,
     ) -> EntityResult<bool>;
+    /// Which of `keys` name live entities. Adapters SHOULD answer in one
+    /// read (validation checks every reference of an entity at once).
+    async fn existing(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<HashSet<(EntityType, EntityId)>> {
+        let mut found = HashSet::new();
+        for (entity_type, id) in keys {
+            if self.exists(tenant, entity_type, id).await? {
+                found.insert((entity_type.clone(), id.clone()));
+            }
+        }
+        Ok(found)
+    }
     /// A page of live entities.
     async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage>;
     /// Marks an entity deleted (recycle bin). MUST return `NotFound` if no

@@ -16,7 +16,7 @@ use crate::rules::RuleBook;
 use crate::template::{Template, TemplateLayer};
 use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use studiobrain_kernel::{
     Actor, Clock, EntityAction, EntityChange, Event, EventBus, EventKind, NoEvents, SystemClock,
@@ -365,15 +365,21 @@ impl EntityService {
         let (mut issues, references) = validate::check(template, id, fields);
         issues.extend(self.schema_findings(tenant, template, fields).await?);
         issues.extend(self.rule_findings(tenant, template, fields, body).await?);
+        let keys: Vec<(EntityType, EntityId)> = references
+            .iter()
+            .filter_map(|reference| {
+                let id = EntityId::parse(&reference.id).ok()?;
+                Some((reference.entity_type.clone(), id))
+            })
+            .collect();
+        let existing = if keys.is_empty() {
+            HashSet::new()
+        } else {
+            self.index.existing(tenant, &keys).await?
+        };
         for reference in &references {
-            let exists = match EntityId::parse(&reference.id) {
-                Ok(id) => {
-                    self.index
-                        .exists(tenant, &reference.entity_type, &id)
-                        .await?
-                }
-                Err(_) => false,
-            };
+            let exists = EntityId::parse(&reference.id)
+                .is_ok_and(|id| existing.contains(&(reference.entity_type.clone(), id)));
             if !exists {
                 issues.push(validate::dangling(reference));
             }

@@ -57,8 +57,9 @@ impl SqlStore {
         Ok(txn)
     }
 
-    /// A read-only executor for a unit of work of ONE statement in `scope`:
-    /// on SQLite a reader connection itself (one statement reads one
+    /// A read-only executor in `scope` for a unit of work whose statements
+    /// need no common snapshot (one statement, or independent ones): on
+    /// SQLite a reader connection itself (each statement reads its own
     /// snapshot, and there is no row-level security to set up: two round
     /// trips to the connection fewer than a transaction), elsewhere a
     /// transaction as [`Self::begin_read`] opens. End it with [`finish`].

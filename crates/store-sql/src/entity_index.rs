@@ -11,7 +11,7 @@ use crate::SqlStore;
 use crate::context::{Scope, commit, finish};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
-use crate::links::{drop_links, replace_links};
+use crate::links::{KEYS_PER_QUERY, drop_links, keys_condition, replace_links};
 use crate::search::matches_terms;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -308,6 +308,38 @@ impl EntityIndex for SqlStore {
             .await
             .map_err(DbFailure)?;
         finish(read, found.is_some()).await
+    }
+
+    async fn existing(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<HashSet<(EntityType, EntityId)>> {
+        let mut found = HashSet::new();
+        let read = self.single_read(Scope::Tenant(tenant)).await?;
+        for chunk in keys.chunks(KEYS_PER_QUERY) {
+            let rows = indexed_entity::Entity::find()
+                .select_only()
+                .columns([Column::EntityType, Column::EntityId])
+                .filter(Column::TenantId.eq(tenant.as_str()))
+                .filter(Column::DeletedAt.is_null())
+                .filter(keys_condition(
+                    Column::EntityType,
+                    Column::EntityId,
+                    chunk.iter().map(|(entity_type, id)| (entity_type, id)),
+                ))
+                .into_tuple::<(String, String)>()
+                .all(&read)
+                .await
+                .map_err(DbFailure)?;
+            for (entity_type, id) in rows {
+                found.insert((
+                    EntityType::parse(&entity_type).map_err(corrupt)?,
+                    EntityId::parse(&id).map_err(corrupt)?,
+                ));
+            }
+        }
+        finish(read, found).await
     }
 
     async fn list(&self, tenant: &TenantId, query: &EntityQuery) -> EntityResult<EntityPage> {

@@ -23,7 +23,32 @@ use studiobrain_entity::{Entity, EntityId, EntityResult, EntityType};
 use studiobrain_kernel::TenantId;
 
 /// Most keys bound in one query (well under every backend's limit).
-const KEYS_PER_QUERY: usize = 500;
+pub(crate) const KEYS_PER_QUERY: usize = 500;
+
+/// Rows whose `type_column` and `id_column` hold one of `keys`: per type,
+/// its ids as one list, so an index on (type, id) serves each part.
+pub(crate) fn keys_condition<'a>(
+    type_column: impl ColumnTrait,
+    id_column: impl ColumnTrait,
+    keys: impl IntoIterator<Item = (&'a EntityType, &'a EntityId)>,
+) -> Condition {
+    let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (entity_type, id) in keys {
+        by_type
+            .entry(entity_type.as_str())
+            .or_default()
+            .push(id.as_str());
+    }
+    by_type
+        .into_iter()
+        .fold(Condition::any(), |any, (entity_type, ids)| {
+            any.add(
+                Condition::all()
+                    .add(type_column.eq(entity_type))
+                    .add(id_column.is_in(ids)),
+            )
+        })
+}
 
 /// Link rows inserted per statement (nine columns each: well under every
 /// backend's limit on bound parameters).
@@ -81,26 +106,13 @@ pub(crate) async fn drop_links<'a>(
 ) -> Result<(), DbFailure> {
     let keys: Vec<_> = keys.into_iter().collect();
     for chunk in keys.chunks(KEYS_PER_QUERY) {
-        // Per type, its ids as one list: the primary key serves each part.
-        let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (entity_type, id) in chunk {
-            by_type
-                .entry(entity_type.as_str())
-                .or_default()
-                .push(id.as_str());
-        }
-        let sources = by_type
-            .into_iter()
-            .fold(Condition::any(), |any, (entity_type, ids)| {
-                any.add(
-                    Condition::all()
-                        .add(Column::SourceType.eq(entity_type))
-                        .add(Column::SourceId.is_in(ids)),
-                )
-            });
         entity_link::Entity::delete_many()
             .filter(Column::TenantId.eq(tenant.as_str()))
-            .filter(sources)
+            .filter(keys_condition(
+                Column::SourceType,
+                Column::SourceId,
+                chunk.iter().copied(),
+            ))
             .exec(txn)
             .await?;
     }

@@ -169,6 +169,38 @@ async fn exists_sees_live_entities_only(store: &SqlStore) {
     );
 }
 
+async fn existing_answers_many_keys_in_one_read(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let other = new_tenant(store).await;
+    let (rex, mira, ann) = (
+        character("rex", "Rex", "active", json!({}), 1),
+        character("mira", "Mira", "active", json!({}), 2),
+        character("ann", "Ann", "active", json!({}), 3),
+    );
+    store
+        .upsert_all(&t, &[rex.clone(), mira.clone()])
+        .await
+        .expect("upsert");
+    store.upsert(&other, &ann).await.expect("other tenant");
+    store
+        .mark_deleted(&t, &mira.entity_type, &mira.id, at(9))
+        .await
+        .expect("delete");
+    let keys = [
+        (kind("character"), id("rex")),
+        (kind("location"), id("rex")),
+        (kind("character"), id("mira")),
+        (kind("character"), id("ann")),
+    ];
+    let found = store.existing(&t, &keys).await.expect("existing");
+    assert_eq!(
+        found,
+        [(kind("character"), id("rex"))].into_iter().collect(),
+        "live, of this type and this tenant only"
+    );
+    assert!(store.existing(&t, &[]).await.expect("none").is_empty());
+}
+
 async fn mark_deleted_hides_the_entity(store: &SqlStore) {
     let t = new_tenant(store).await;
     let rex = character("rex", "Rex", "active", json!({}), 1);
@@ -685,6 +717,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     upsert_and_get_round_trip,
     exists_sees_live_entities_only,
+    existing_answers_many_keys_in_one_read,
     mark_deleted_hides_the_entity,
     list_filters_by_status_and_search,
     list_sorts_and_pages,
