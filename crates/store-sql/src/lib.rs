@@ -72,6 +72,13 @@ const SQLITE_SCANNERS: u32 = 2;
 /// would keep every page it ever touched resident.
 const SQLITE_MMAP_BYTES: &str = "1073741824";
 
+/// Page cache of the SQLite writer, in KiB (negative: a size, not a page
+/// count). The writer does not map the file: every page of the B-trees and
+/// full-text segments a write walks comes from this cache or a read from
+/// the OS. 16 MiB instead of SQLite's 2 MiB: measured on 10,000 entities,
+/// one-field updates took 1.4 to 1.6 ms of CPU each instead of 1.85 to 2.1.
+const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
+
 /// Options shared by every SQLite connection.
 fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
     sqlite
@@ -109,9 +116,9 @@ impl SqlStore {
                 backend,
             });
         }
-        options
-            .max_connections(1)
-            .map_sqlx_sqlite_opts(sqlite_options);
+        options.max_connections(1).map_sqlx_sqlite_opts(|sqlite| {
+            sqlite_options(sqlite).pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
+        });
         let db = connect(options).await?;
         let (reader, scanner) = if url.contains(":memory:") {
             // Every connection to `:memory:` is a database of its own.
