@@ -32,6 +32,7 @@ pub mod rules;
 pub mod schema;
 pub mod search;
 pub mod service;
+pub mod synced;
 pub mod template;
 pub mod trash;
 pub mod validate;

@@ -35,6 +35,13 @@ pub trait Vault: Send + Sync {
     /// Writes the file atomically (temporary file in the same folder, fsync,
     /// rename, fsync folder), creating parent folders.
     async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()>;
+    /// [`Self::write`], answering the stamp of the file as written (`None`
+    /// when the adapter cannot stamp files). Adapters that stamp SHOULD
+    /// take it in the same step as the write.
+    async fn write_stamped(&self, path: &str, bytes: &[u8]) -> EntityResult<Option<FileStamp>> {
+        self.write(path, bytes).await?;
+        self.stamp(path).await
+    }
     /// Creates a folder and its parents.
     async fn create_dir(&self, path: &str) -> EntityResult<()>;
     /// Moves a file or folder. MUST return `AlreadyExists` if `to` exists

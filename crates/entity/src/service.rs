@@ -10,9 +10,10 @@ use crate::entity::{
 use crate::error::{EntityError, EntityResult, FieldError};
 use crate::ids::{EntityId, EntityType};
 use crate::locks::WriteLocks;
-use crate::ports::{EntityIndex, EntityPage, EntityQuery, Vault, VaultProvider};
+use crate::ports::{EntityIndex, EntityPage, EntityQuery, FileStamp, Vault, VaultProvider};
 use crate::registry::{TemplateSet, TemplateSource};
 use crate::rules::RuleBook;
+use crate::synced::SyncedFiles;
 use crate::template::{Template, TemplateLayer};
 use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
@@ -120,6 +121,7 @@ pub struct EntityService {
     clock: Arc<dyn Clock>,
     layouts: HashMap<EntityType, Value>,
     events: Arc<dyn EventBus>,
+    synced: SyncedFiles,
 }
 
 impl EntityService {
@@ -144,7 +146,13 @@ impl EntityService {
             clock: Arc::new(SystemClock),
             layouts: HashMap::new(),
             events: Arc::new(NoEvents),
+            synced: SyncedFiles::default(),
         }
+    }
+
+    /// The stamps of the files this service wrote with their rows.
+    pub fn synced_files(&self) -> &SyncedFiles {
+        &self.synced
     }
 
     /// Sends an `entity_updated` event for every change to `events`
@@ -480,6 +488,13 @@ impl EntityService {
         Ok(issues)
     }
 
+    /// Records the stamp a file had when its row was committed with it.
+    fn note_synced(&self, tenant: &TenantId, path: &str, written: Option<FileStamp>) {
+        if let Some(stamp) = written {
+            self.synced.note(tenant, path, stamp);
+        }
+    }
+
     /// References can change validity of other entities; forget findings.
     /// (Compiled schemas depend on templates and `_Schemas/` only: they are
     /// forgotten when the templates are read again.)
@@ -652,7 +667,7 @@ impl EntityService {
                 "{entity_type}/{id} already exists"
             )));
         }
-        vault.write(&path, bytes.as_bytes()).await?;
+        let written = vault.write_stamped(&path, bytes.as_bytes()).await?;
         for sub in &template.asset_subfolders {
             vault
                 .create_dir(&format!("{}/{sub}", entity_dir(&template, &id)))
@@ -661,6 +676,7 @@ impl EntityService {
         let now = self.clock.now();
         let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
         self.index.upsert(tenant, &entity).await?;
+        self.note_synced(tenant, &path, written);
         self.forget_validations();
         self.announce(tenant, EntityAction::Created, &entity, None, actor);
         self.view(tenant, &template, entity).await
@@ -759,8 +775,9 @@ impl EntityService {
         text: &str,
         actor: &Actor,
     ) -> EntityResult<Entity> {
-        self.vault(tenant)?
-            .write(&current.path, text.as_bytes())
+        let written = self
+            .vault(tenant)?
+            .write_stamped(&current.path, text.as_bytes())
             .await?;
         let entity = entity_from_file(
             template,
@@ -772,6 +789,7 @@ impl EntityService {
             self.clock.now(),
         )?;
         self.index.upsert(tenant, &entity).await?;
+        self.note_synced(tenant, &current.path, written);
         self.forget_validations();
         self.announce(tenant, EntityAction::Updated, &entity, None, actor);
         Ok(entity)

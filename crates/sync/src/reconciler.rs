@@ -18,6 +18,7 @@ use studiobrain_entity::entity::{entity_path, legacy_entity_path};
 use studiobrain_entity::ports::IndexedFile;
 use studiobrain_entity::ports::{FileStamp, Vault};
 use studiobrain_entity::service::{id_of, mirror_file};
+use studiobrain_entity::synced::SyncedFiles;
 use studiobrain_entity::{Entity, EntityError, EntityId, EntityResult, EntityService, EntityType};
 use studiobrain_entity::{Template, TemplateSet};
 use studiobrain_kernel::events::SyncSummary;
@@ -119,12 +120,19 @@ impl Scan {
             }
             Target::Entities(ids) => {
                 for id in ids {
-                    scan.keys.push((template.entity_type.clone(), id.clone()));
+                    let mut files = Vec::with_capacity(2);
                     for path in [
                         entity_path(template, &id),
                         legacy_entity_path(template, &id),
                     ] {
                         let stamp = source.vault.stamp(&path).await.ok().flatten();
+                        files.push((path, stamp));
+                    }
+                    if source.written_by_service(&files) {
+                        continue;
+                    }
+                    scan.keys.push((template.entity_type.clone(), id.clone()));
+                    for (path, stamp) in files {
                         scan.read(source, template, id.clone(), path, stamp).await;
                     }
                 }
@@ -256,6 +264,23 @@ struct Source<'a> {
     tenant: &'a TenantId,
     vault: &'a dyn Vault,
     known: &'a KnownFiles,
+    synced: &'a SyncedFiles,
+}
+
+impl Source<'_> {
+    /// Whether an entity's candidate files (path and current stamp) are
+    /// exactly as the entity service left them with the row: one present,
+    /// with the stamp it was written with (the echo of the service's own
+    /// write), the other absent.
+    fn written_by_service(&self, files: &[(String, Option<FileStamp>)]) -> bool {
+        let mut present = files
+            .iter()
+            .filter_map(|(path, stamp)| stamp.as_ref().map(|stamp| (path, stamp)));
+        match (present.next(), present.next()) {
+            (Some((path, stamp)), None) => self.synced.unchanged(self.tenant, path, stamp),
+            _ => false,
+        }
+    }
 }
 
 /// Entities named by more changed paths than this are compared by reading
@@ -368,6 +393,7 @@ impl Reconciler {
             tenant,
             vault: vault.as_ref(),
             known: &self.known,
+            synced: self.entities.synced_files(),
         };
         for template in templates.templates() {
             let Some(target) = target(template, &scope) else {
@@ -480,6 +506,7 @@ impl Reconciler {
             tenant,
             vault: vault.as_ref(),
             known: &self.known,
+            synced: self.entities.synced_files(),
         };
         // One type at a time (a whole project never sits in memory at once),
         // each type read and parsed while the one before it is written.

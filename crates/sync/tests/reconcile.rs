@@ -47,6 +47,9 @@ impl Vault for CountingVault {
     async fn stamp(&self, path: &str) -> EntityResult<Option<FileStamp>> {
         self.inner.stamp(path).await
     }
+    async fn write_stamped(&self, path: &str, bytes: &[u8]) -> EntityResult<Option<FileStamp>> {
+        self.inner.write_stamped(path, bytes).await
+    }
     async fn list_stamped(
         &self,
         dir: &str,
@@ -316,6 +319,68 @@ async fn a_scoped_reconcile_looks_only_at_the_touched_folders() {
     assert!(
         !status.running && status.last.is_none(),
         "pending changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_echo_of_an_own_write_reads_nothing_but_a_hand_edit_is_seen() {
+    let mut s = setup();
+    let local = TenantId::local();
+    let user = Actor::User(UserId::parse("u1").expect("user"));
+    let entities = s.reconciler.entities();
+    entities
+        .create(
+            &local,
+            "character",
+            NewEntity {
+                name: "Mira".into(),
+                ..NewEntity::default()
+            },
+            &user,
+        )
+        .await
+        .expect("create");
+    let mut changes = studiobrain_entity::EntityChanges::default();
+    changes.fields.insert("status".into(), "active".into());
+    entities
+        .update(&local, "character", "mira", changes, None, &user)
+        .await
+        .expect("update");
+    drain(&mut s.events);
+    // What the watcher reports after those writes: the file and its folder.
+    let touched = Scope::Paths(vec![
+        "Characters/mira/CH_mira.md".into(),
+        "Characters/mira".into(),
+    ]);
+    let before = s.reads.load(Ordering::SeqCst);
+    let report = s
+        .reconciler
+        .reconcile(
+            &local,
+            touched.clone(),
+            Trigger::Watcher,
+            &Actor::FileWatcher,
+        )
+        .await
+        .expect("echo");
+    assert!(report.changes.is_empty(), "{report:?}");
+    assert_eq!(
+        s.reads.load(Ordering::SeqCst) - before,
+        0,
+        "the server's own write is known by its stamp: nothing is read"
+    );
+
+    let edited = character("mira", "Mira by hand");
+    write(&s.project, "Characters/mira/CH_mira.md", &edited);
+    let report = s
+        .reconciler
+        .reconcile(&local, touched, Trigger::Watcher, &Actor::FileWatcher)
+        .await
+        .expect("hand edit");
+    assert_eq!(report.summary.updated, 1, "{report:?}");
+    assert_eq!(
+        drain(&mut s.events),
+        [("updated".into(), "mira".into(), "file_watcher".into())]
     );
 }
 

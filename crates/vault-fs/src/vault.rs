@@ -137,6 +137,18 @@ impl Vault for FsVault {
         blocking(move || write_atomically(&path, &bytes)).await
     }
 
+    async fn write_stamped(&self, path: &str, bytes: &[u8]) -> EntityResult<Option<FileStamp>> {
+        let path = self.resolve(path)?;
+        let bytes = bytes.to_vec();
+        blocking(move || {
+            write_atomically(&path, &bytes)?;
+            let meta =
+                std::fs::metadata(&path).map_err(io(format!("stamping {}", path.display())))?;
+            Ok(Some(stamp_of(&meta)))
+        })
+        .await
+    }
+
     async fn create_dir(&self, path: &str) -> EntityResult<()> {
         let path = self.resolve(path)?;
         blocking(move || {
