@@ -17,7 +17,7 @@ use crate::synced::SyncedFiles;
 use crate::template::{Template, TemplateLayer};
 use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use studiobrain_kernel::{
     Actor, Clock, EntityAction, EntityChange, Event, EventBus, EventKind, NoEvents, SystemClock,
@@ -373,22 +373,18 @@ impl EntityService {
         let (mut issues, references) = validate::check(template, id, fields);
         issues.extend(self.schema_findings(tenant, template, fields).await?);
         issues.extend(self.rule_findings(tenant, template, fields, body).await?);
-        let keys: Vec<(EntityType, EntityId)> = references
+        // A malformed id names no entity.
+        let keys: Vec<Option<(EntityType, EntityId)>> = references
             .iter()
-            .filter_map(|reference| {
+            .map(|reference| {
                 let id = EntityId::parse(&reference.id).ok()?;
                 Some((reference.entity_type.clone(), id))
             })
             .collect();
-        let existing = if keys.is_empty() {
-            HashSet::new()
-        } else {
-            self.index.existing(tenant, &keys).await?
-        };
-        for reference in &references {
-            let exists = EntityId::parse(&reference.id)
-                .is_ok_and(|id| existing.contains(&(reference.entity_type.clone(), id)));
-            if !exists {
+        let named: Vec<_> = keys.iter().flatten().cloned().collect();
+        let existing = self.index.existing(tenant, &named).await?;
+        for (reference, key) in references.iter().zip(&keys) {
+            if !key.as_ref().is_some_and(|key| existing.contains(key)) {
                 issues.push(validate::dangling(reference));
             }
         }

@@ -6,7 +6,8 @@
 use crate::SqlStore;
 use crate::error::DbFailure;
 use sea_orm::{
-    ConnectionTrait, DatabaseExecutor, DatabaseTransaction, DbBackend, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend,
+    Statement, TransactionTrait,
 };
 use studiobrain_kernel::{TenantId, UserId};
 
@@ -41,9 +42,7 @@ impl Scope<'_> {
 impl SqlStore {
     /// Begins a transaction running in `scope` on the writer.
     pub(crate) async fn begin(&self, scope: Scope<'_>) -> Result<DatabaseTransaction, DbFailure> {
-        let txn = self.db.begin().await?;
-        self.enter(&txn, scope).await?;
-        Ok(txn)
+        self.begin_on(&self.db, scope).await
     }
 
     /// Begins a read-only unit of work running in `scope` on the reader
@@ -52,9 +51,7 @@ impl SqlStore {
         &self,
         scope: Scope<'_>,
     ) -> Result<DatabaseTransaction, DbFailure> {
-        let txn = self.reader.begin().await?;
-        self.enter(&txn, scope).await?;
-        Ok(txn)
+        self.begin_on(&self.reader, scope).await
     }
 
     /// A read-only executor in `scope` for a unit of work whose statements
@@ -82,7 +79,16 @@ impl SqlStore {
         &self,
         scope: Scope<'_>,
     ) -> Result<DatabaseTransaction, DbFailure> {
-        let txn = self.scanner.begin().await?;
+        self.begin_on(&self.scanner, scope).await
+    }
+
+    /// Begins a transaction on `pool` and switches it to `scope`.
+    async fn begin_on(
+        &self,
+        pool: &DatabaseConnection,
+        scope: Scope<'_>,
+    ) -> Result<DatabaseTransaction, DbFailure> {
+        let txn = pool.begin().await?;
         self.enter(&txn, scope).await?;
         Ok(txn)
     }

@@ -316,6 +316,9 @@ impl EntityIndex for SqlStore {
         keys: &[(EntityType, EntityId)],
     ) -> EntityResult<HashSet<(EntityType, EntityId)>> {
         let mut found = HashSet::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
         let read = self.single_read(Scope::Tenant(tenant)).await?;
         for chunk in keys.chunks(KEYS_PER_QUERY) {
             let rows = indexed_entity::Entity::find()

@@ -209,9 +209,11 @@ struct Comparison {
 
 /// One type's changes, parsed and ready to write.
 struct Prepared {
-    /// The rows to write: what happened, the entity, and the id it had
-    /// before (renames).
-    rows: Vec<(EntityAction, Entity, Option<EntityId>)>,
+    /// The rows to write.
+    entities: Vec<Entity>,
+    /// For each of `entities`, what happened and the id it had before
+    /// (renames).
+    actions: Vec<(EntityAction, Option<EntityId>)>,
     /// The rows whose files are gone (deleted, and the old ids of renames).
     removed: Vec<(EntityType, EntityId)>,
     /// The deleted rows, for their announcements.
@@ -645,20 +647,22 @@ impl Reconciler {
             }
             Ok(entity)
         };
-        let mut rows =
-            Vec::with_capacity(plan.created.len() + plan.updated.len() + plan.renamed.len());
+        let changed = plan.created.len() + plan.updated.len() + plan.renamed.len();
+        let (mut entities, mut actions) =
+            (Vec::with_capacity(changed), Vec::with_capacity(changed));
         for file in &plan.created {
-            rows.push((EntityAction::Created, mirror(file, 1, now)?, None));
+            entities.push(mirror(file, 1, now)?);
+            actions.push((EntityAction::Created, None));
             yield_now().await;
         }
         for (file, row) in &plan.updated {
-            let entity = mirror(file, row.revision + 1, row.created_at)?;
-            rows.push((EntityAction::Updated, entity, None));
+            entities.push(mirror(file, row.revision + 1, row.created_at)?);
+            actions.push((EntityAction::Updated, None));
             yield_now().await;
         }
         for (file, row) in &plan.renamed {
-            let entity = mirror(file, row.revision + 1, row.created_at)?;
-            rows.push((EntityAction::Renamed, entity, Some(row.id.clone())));
+            entities.push(mirror(file, row.revision + 1, row.created_at)?);
+            actions.push((EntityAction::Renamed, Some(row.id.clone())));
             yield_now().await;
         }
         let mut removed: Vec<_> = plan
@@ -672,7 +676,8 @@ impl Reconciler {
                 .map(|(_, row)| (row.entity_type.clone(), row.id.clone())),
         );
         Ok(Prepared {
-            rows,
+            entities,
+            actions,
             removed,
             deleted: plan.deleted,
             failures,
@@ -685,12 +690,7 @@ impl Reconciler {
         for chunk in prepared.removed.chunks(BATCH) {
             index.remove_all(tenant, chunk).await?;
         }
-        let entities: Vec<Entity> = prepared
-            .rows
-            .iter()
-            .map(|(_, entity, _)| entity.clone())
-            .collect();
-        for chunk in entities.chunks(BATCH) {
+        for chunk in prepared.entities.chunks(BATCH) {
             index.upsert_all(tenant, chunk).await?;
         }
         self.entities.changed();
@@ -707,7 +707,7 @@ impl Reconciler {
         report: &mut SyncReport,
     ) {
         let summary = &mut report.summary;
-        for (action, _, _) in &prepared.rows {
+        for (action, _) in &prepared.actions {
             match action {
                 EntityAction::Created => summary.created += 1,
                 EntityAction::Updated => summary.updated += 1,
@@ -717,7 +717,7 @@ impl Reconciler {
         }
         summary.deleted += prepared.deleted.len() as u64;
         report.failures.extend(prepared.failures);
-        for (action, entity, previous) in &prepared.rows {
+        for (entity, (action, previous)) in prepared.entities.iter().zip(&prepared.actions) {
             self.entities
                 .announce(tenant, *action, entity, previous.as_ref(), actor);
             report

@@ -141,6 +141,24 @@ fn drain(events: &mut Receiver<Arc<Event>>) -> Vec<(String, String, String)> {
     seen
 }
 
+/// Creates the character "Mira" through the entity service as `user`.
+async fn create_mira(setup: &Setup, user: &Actor) {
+    setup
+        .reconciler
+        .entities()
+        .create(
+            &TenantId::local(),
+            "character",
+            NewEntity {
+                name: "Mira".into(),
+                ..NewEntity::default()
+            },
+            user,
+        )
+        .await
+        .expect("create");
+}
+
 async fn sync_all(setup: &Setup) -> studiobrain_sync::SyncReport {
     setup
         .reconciler
@@ -246,19 +264,7 @@ async fn the_servers_own_writes_are_not_echoed() {
     let mut s = setup();
     let local = TenantId::local();
     let user = Actor::User(UserId::parse("u1").expect("user"));
-    s.reconciler
-        .entities()
-        .create(
-            &local,
-            "character",
-            NewEntity {
-                name: "Mira".into(),
-                ..NewEntity::default()
-            },
-            &user,
-        )
-        .await
-        .expect("create");
+    create_mira(&s, &user).await;
     assert_eq!(
         drain(&mut s.events),
         [("created".into(), "mira".into(), "u1".into())]
@@ -327,19 +333,8 @@ async fn the_echo_of_an_own_write_reads_nothing_but_a_hand_edit_is_seen() {
     let mut s = setup();
     let local = TenantId::local();
     let user = Actor::User(UserId::parse("u1").expect("user"));
+    create_mira(&s, &user).await;
     let entities = s.reconciler.entities();
-    entities
-        .create(
-            &local,
-            "character",
-            NewEntity {
-                name: "Mira".into(),
-                ..NewEntity::default()
-            },
-            &user,
-        )
-        .await
-        .expect("create");
     let mut changes = studiobrain_entity::EntityChanges::default();
     changes.fields.insert("status".into(), "active".into());
     entities
