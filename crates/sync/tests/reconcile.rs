@@ -262,7 +262,6 @@ async fn hand_edits_are_mirrored_and_announced_once() {
 #[tokio::test]
 async fn the_servers_own_writes_are_not_echoed() {
     let mut s = setup();
-    let local = TenantId::local();
     let user = Actor::User(UserId::parse("u1").expect("user"));
     create_mira(&s, &user).await;
     assert_eq!(
