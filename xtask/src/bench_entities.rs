@@ -34,10 +34,20 @@ end
     )
 }
 
-/// A wrk script: sets one field of a random existing character.
+/// A wrk script: sets one field of a random existing character. Each wrk
+/// thread seeds its own random sequence: with the same sequence, both
+/// threads would write the same entity at once and wait for each other.
 fn update_script(token: &str, characters: usize) -> String {
     format!(
-        r#"request = function()
+        r#"local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+function init(args)
+  math.randomseed(thread_id * 7919)
+end
+request = function()
   local id = math.random(0, {last})
   local body = string.format('{{"fields":{{"mood":"m%d"}}}}', math.random(1, 2000000000))
   return wrk.format("PUT", "/api/entity/character/character_" .. id, {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)

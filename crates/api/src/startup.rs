@@ -364,6 +364,7 @@ impl Application {
             }
         }
         live.start(&settings, records);
+        storage.start_maintenance();
 
         let api = openapi();
         let state = AppState {

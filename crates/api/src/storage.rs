@@ -12,6 +12,25 @@ use studiobrain_memory::{MemoryActivityLog, MemoryEntityIndex, MemoryIdentitySto
 use studiobrain_store_sql::SqlStore;
 use studiobrain_sync::activity::ActivityLog;
 
+/// How often a server checkpoints a SQLite database's write-ahead log: at
+/// some thousand writes a second, a few MiB of log each time.
+const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Checkpoints `store`'s write-ahead log every [`WAL_CHECKPOINT_EVERY`].
+async fn checkpoint_wal(store: SqlStore) {
+    let mut tick = tokio::time::interval(WAL_CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = store.checkpoint_wal().await {
+            tracing::warn!(
+                err = format!("{err:#}"),
+                "write-ahead log checkpoint failed"
+            );
+        }
+    }
+}
+
 /// An opened store.
 #[derive(Clone)]
 pub enum Storage {
@@ -56,6 +75,15 @@ impl Storage {
             });
         }
         anyhow::bail!("unsupported database URL scheme: expected memory:, sqlite: or postgres://")
+    }
+
+    /// Starts the store's own background work: on SQLite, copying the
+    /// write-ahead log back into the database every
+    /// [`WAL_CHECKPOINT_EVERY`], off the writer's path.
+    pub fn start_maintenance(&self) {
+        if let Self::Sql { store, .. } = self {
+            tokio::spawn(checkpoint_wal(store.clone()));
+        }
     }
 
     /// Applies pending migrations (nothing to do in memory).

@@ -687,6 +687,42 @@ async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
     assert_eq!((page.total, page.entries.len()), (3, 1));
 }
 
+async fn concurrent_upserts_land_and_fail_alone(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    // A tenant that was never created: its rows break the foreign key.
+    let unknown = tenant().id;
+    let writes: Vec<_> = (0..40u32)
+        .map(|n| {
+            let store = store.clone();
+            let owner = if n % 4 == 0 {
+                unknown.clone()
+            } else {
+                t.clone()
+            };
+            tokio::spawn(async move {
+                let entity = character(&format!("c{n:02}"), "Crowd", "active", json!({}), n);
+                store.upsert(&owner, &entity).await.is_ok()
+            })
+        })
+        .collect();
+    let mut written = Vec::new();
+    for (n, write) in writes.into_iter().enumerate() {
+        let landed = write.await.expect("the upsert task");
+        assert_eq!(landed, n % 4 != 0, "upsert {n}");
+        if landed {
+            written.push(format!("c{n:02}"));
+        }
+    }
+    let query = EntityQuery {
+        limit: 100,
+        ..characters()
+    };
+    let (mut ids, total) = listed(store, &t, &query).await;
+    assert_eq!(total, 30);
+    ids.sort();
+    assert_eq!(ids, written);
+}
+
 /// Declares each scenario as a test on SQLite and one on PostgreSQL.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
@@ -725,6 +761,7 @@ on_both_backends!(
     recycle_bin_lists_and_purges_deleted_rows,
     fingerprints_counts_and_removal,
     batched_upserts_replace_rows_and_links,
+    concurrent_upserts_land_and_fail_alone,
     activity_is_kept_per_tenant_newest_first,
 );
 

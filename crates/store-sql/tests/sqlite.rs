@@ -70,3 +70,36 @@ async fn uses_wal_and_enforces_foreign_keys() {
         "write-ahead log in use"
     );
 }
+
+#[tokio::test]
+async fn the_write_ahead_log_is_copied_back_and_starts_over() {
+    let (store, _dir) = sqlite_store().await;
+    // The migrations are still in the log: the writer leaves checkpoints to
+    // the checkpointer until the log is large.
+    let first = store
+        .checkpoint_wal()
+        .await
+        .expect("checkpoint")
+        .expect("a SQLite file has a log");
+    assert!(first.log_frames > 0, "{first:?}");
+    assert_eq!(first.copied_frames, first.log_frames, "no reader holds it");
+    // The next write starts the log over from its beginning.
+    ports(&store)
+        .tenants
+        .insert_tenant(&tenant())
+        .await
+        .expect("a write");
+    let next = store
+        .checkpoint_wal()
+        .await
+        .expect("checkpoint")
+        .expect("a SQLite file has a log");
+    assert!(
+        next.log_frames < first.log_frames,
+        "{next:?} after {first:?}"
+    );
+    assert_eq!(next.copied_frames, next.log_frames);
+
+    let memory = SqlStore::connect("sqlite::memory:").await.expect("connect");
+    assert_eq!(memory.checkpoint_wal().await.expect("no-op"), None);
+}

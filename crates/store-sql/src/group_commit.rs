@@ -1,0 +1,174 @@
+//! Group commit of single-entity upserts on SQLite.
+//!
+//! SQLite has one writer, and a write transaction holds it for several
+//! round trips between the caller's task and the connection's thread
+//! (begin, the row, the links, commit), each waiting for both to be
+//! scheduled. Under concurrent writes that hold, not the work, bounds the
+//! rate. So concurrent upserts queue here, and whichever caller takes the
+//! next turn writes every queued upsert of a tenant in one transaction:
+//! one hold, one full-text segment and one commit for the whole group.
+//!
+//! A group that fails is written again one upsert at a time, so one bad
+//! row fails only its own caller. The turn's writing runs in a task of its
+//! own: a caller that gives up waiting (a client that disconnects) does not
+//! abandon the others' writes.
+
+use crate::SqlStore;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use studiobrain_entity::ports::EntityIndex;
+use studiobrain_entity::{Entity, EntityError, EntityResult};
+use studiobrain_kernel::TenantId;
+use tokio::sync::oneshot;
+
+/// Most upserts written in one transaction.
+const MOST_PER_GROUP: usize = 256;
+
+/// One queued upsert and where its outcome goes.
+struct Queued {
+    tenant: TenantId,
+    entity: Entity,
+    done: oneshot::Sender<EntityResult<()>>,
+}
+
+/// Queued upserts of one tenant, written together.
+struct Group {
+    tenant: TenantId,
+    entities: Vec<Entity>,
+    done: Vec<oneshot::Sender<EntityResult<()>>>,
+}
+
+/// The upserts waiting for the writer, and the writer's turn.
+#[derive(Default)]
+pub(crate) struct UpsertQueue {
+    queued: Mutex<Vec<Queued>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for UpsertQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queued = self.queued.lock().map_or(0, |queued| queued.len());
+        f.debug_struct("UpsertQueue")
+            .field("queued", &queued)
+            .finish()
+    }
+}
+
+impl UpsertQueue {
+    /// Queues an upsert; the receiver answers once it is written.
+    fn enqueue(&self, tenant: &TenantId, entity: Entity) -> oneshot::Receiver<EntityResult<()>> {
+        let (done, written) = oneshot::channel();
+        self.queued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Queued {
+                tenant: tenant.clone(),
+                entity,
+                done,
+            });
+        written
+    }
+
+    /// Takes up to [`MOST_PER_GROUP`] queued upserts, oldest first, grouped
+    /// by tenant (each group in queue order).
+    fn take_groups(&self) -> Vec<Group> {
+        let taken: Vec<Queued> = {
+            let mut queued = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
+            let count = queued.len().min(MOST_PER_GROUP);
+            queued.drain(..count).collect()
+        };
+        let mut groups: Vec<Group> = Vec::new();
+        for Queued {
+            tenant,
+            entity,
+            done,
+        } in taken
+        {
+            match groups.iter_mut().find(|group| group.tenant == tenant) {
+                Some(group) => {
+                    group.entities.push(entity);
+                    group.done.push(done);
+                }
+                None => groups.push(Group {
+                    tenant,
+                    entities: vec![entity],
+                    done: vec![done],
+                }),
+            }
+        }
+        groups
+    }
+}
+
+/// Upserts `entity` in a group with whatever other upserts are queued.
+///
+/// # Errors
+/// The entity's own write fails.
+pub(crate) async fn upsert(
+    store: &SqlStore,
+    queue: &Arc<UpsertQueue>,
+    tenant: &TenantId,
+    entity: &Entity,
+) -> EntityResult<()> {
+    let written = queue.enqueue(tenant, entity.clone());
+    let (store, queue) = (store.clone(), queue.clone());
+    rounds().spawn(async move {
+        let _turn = queue.turn.lock().await;
+        write_queued(&store, &queue).await;
+    });
+    written.await.unwrap_or_else(|_| {
+        Err(EntityError::Unexpected(anyhow::anyhow!(
+            "the index write was abandoned"
+        )))
+    })
+}
+
+/// The runtime the writing rounds run on: one thread of its own, so that a
+/// round, which waits on the connection's thread several times while it
+/// holds the writer, is resumed as soon as the connection answers instead
+/// of queueing behind the HTTP work of a busy worker.
+fn rounds() -> &'static tokio::runtime::Handle {
+    static ROUNDS: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+    ROUNDS.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the SQLite writer's rounds");
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("sqlite-rounds".to_owned())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .expect("a thread for the SQLite writer's rounds");
+        handle
+    })
+}
+
+/// Writes every queued upsert, a group per tenant and transaction; a group
+/// that fails is written again one upsert at a time.
+async fn write_queued(store: &SqlStore, queue: &UpsertQueue) {
+    loop {
+        let groups = queue.take_groups();
+        if groups.is_empty() {
+            return;
+        }
+        for group in groups {
+            match store.upsert_all(&group.tenant, &group.entities).await {
+                Ok(()) => {
+                    for done in group.done {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                Err(failure) if group.done.len() == 1 => {
+                    if let Some(done) = group.done.into_iter().next() {
+                        let _ = done.send(Err(failure));
+                    }
+                }
+                Err(_) => {
+                    for (entity, done) in group.entities.iter().zip(group.done) {
+                        let alone = std::slice::from_ref(entity);
+                        let _ = done.send(store.upsert_all(&group.tenant, alone).await);
+                    }
+                }
+            }
+        }
+    }
+}
