@@ -295,6 +295,8 @@ impl Application {
         if settings.database.run_migrations {
             storage.migrate().await.context("running migrations")?;
         }
+        // Before the start-up index, which writes the most.
+        storage.start_maintenance();
 
         let listener = TcpListener::bind(&server_settings.bind)
             .with_context(|| format!("binding {}", server_settings.bind))?;
@@ -364,7 +366,6 @@ impl Application {
             }
         }
         live.start(&settings, records);
-        storage.start_maintenance();
 
         let api = openapi();
         let state = AppState {

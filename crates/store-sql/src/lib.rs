@@ -97,13 +97,16 @@ const SQLITE_MMAP_BYTES: &str = "1073741824";
 /// one-field updates took 1.4 to 1.6 ms of CPU each instead of 1.85 to 2.1.
 const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
 
-/// Pages of write-ahead log after which the SQLite writer copies the log
-/// back into the database itself (SQLite's default is 1,000). A server
-/// calls [`SqlStore::checkpoint_wal`] from a task of its own far more
-/// often, so the writer does not stop for checkpoints; this is the bound
-/// that holds without that task (the command line, embedders): 16,384
-/// pages of 4 KiB, 64 MiB.
-const SQLITE_WRITER_CHECKPOINT_PAGES: &str = "16384";
+/// Pages of write-ahead log after which the SQLite writer checkpoints
+/// itself (SQLite's default is 1,000). A server also calls
+/// [`SqlStore::checkpoint_wal`] from a task of its own every 250 ms, which
+/// copies the log back without stopping the writer; but under sustained
+/// writes the log only starts over after a checkpoint that copied all of
+/// it, which only the writer itself can guarantee (no write can land in
+/// between). Its own checkpoint then copies just the tail the task has not
+/// copied yet. 4,096 pages of 4 KiB: the log stays within about 16 MiB,
+/// also in processes without that task (the command line, embedders).
+const SQLITE_WRITER_CHECKPOINT_PAGES: &str = "4096";
 
 /// Bytes of write-ahead log file kept when the log starts over: a log
 /// that grew past this (a start-up index of a large project) is cut back.
