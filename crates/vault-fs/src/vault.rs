@@ -45,12 +45,38 @@ impl FsVault {
     }
 }
 
-/// Atomic replace: temp file beside the target, fsync, rename, fsync dir.
+/// Makes the entries of a folder (a file or folder created, renamed or
+/// removed in it) durable.
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` and its missing parents, each made durable in the folder
+/// that holds it: a file fsynced into a new folder is only found again
+/// after a crash if the folder's own entry was synced too.
+fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        create_dir_durably(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => parent.map_or(Ok(()), sync_folder),
+        // Created meanwhile by another writer, which syncs it.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Atomic replace: temp file beside the target, fsync, rename, fsync dir
+/// (a missing folder is created durably first).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
     let dir = path
         .parent()
         .ok_or_else(|| EntityError::Invalid(format!("'{}' has no folder", path.display())))?;
-    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    create_dir_durably(dir).map_err(io(format!("creating {}", dir.display())))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -61,7 +87,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        sync_folder(dir)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -149,6 +175,8 @@ impl Vault for FsVault {
         .await
     }
 
+    /// Creates an empty folder without syncing it: it holds nothing to
+    /// lose, and a write into it creates it durably if a crash took it.
     async fn create_dir(&self, path: &str) -> EntityResult<()> {
         let path = self.resolve(path)?;
         blocking(move || {
@@ -172,11 +200,17 @@ impl Vault for FsVault {
                     to.display()
                 )));
             }
+            let moved = io(format!("moving {}", from.display()));
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(io(format!("creating {}", parent.display())))?;
+                create_dir_durably(parent).map_err(io(format!("creating {}", parent.display())))?;
             }
-            std::fs::rename(&from, &to).map_err(io(format!("moving {}", from.display())))
+            std::fs::rename(&from, &to).map_err(moved)?;
+            // Both folders' entries changed: the move is durable before
+            // the caller records it in the index.
+            for dir in [to.parent(), from.parent()].into_iter().flatten() {
+                sync_folder(dir).map_err(io(format!("syncing {}", dir.display())))?;
+            }
+            Ok(())
         })
         .await
     }
