@@ -687,6 +687,44 @@ async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
     assert_eq!((page.total, page.entries.len()), (3, 1));
 }
 
+/// How many characters of `tenant` a search for `word` lists.
+async fn matching(store: &SqlStore, tenant: &TenantId, word: &str) -> u64 {
+    let query = EntityQuery {
+        search: Some(word.into()),
+        ..characters()
+    };
+    listed(store, tenant, &query).await.1
+}
+
+async fn field_and_body_changes_reach_search_alone(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    let mut dee = character("dee", "Dee", "active", json!({"mood": "calm"}), 1);
+    dee.body = "Writes letters about zeppelins.\n".into();
+    store.upsert(&t, &dee).await.expect("first");
+    // A field changes, the body does not: both stay searchable.
+    dee.fields.insert("mood".into(), "stormy".into());
+    store.upsert(&t, &dee).await.expect("field changed");
+    assert_eq!(
+        (
+            matching(store, &t, "stormy").await,
+            matching(store, &t, "calm").await,
+            matching(store, &t, "zeppelins").await
+        ),
+        (1, 0, 1)
+    );
+    // The body changes, the fields do not.
+    dee.body = "Now writes about airships.\n".into();
+    store.upsert(&t, &dee).await.expect("body changed");
+    assert_eq!(
+        (
+            matching(store, &t, "airships").await,
+            matching(store, &t, "zeppelins").await,
+            matching(store, &t, "stormy").await
+        ),
+        (1, 0, 1)
+    );
+}
+
 async fn concurrent_upserts_land_and_fail_alone(store: &SqlStore) {
     let t = new_tenant(store).await;
     // A tenant that was never created: its rows break the foreign key.
@@ -762,6 +800,7 @@ on_both_backends!(
     fingerprints_counts_and_removal,
     batched_upserts_replace_rows_and_links,
     concurrent_upserts_land_and_fail_alone,
+    field_and_body_changes_reach_search_alone,
     activity_is_kept_per_tenant_newest_first,
 );
 
