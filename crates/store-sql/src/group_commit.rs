@@ -4,14 +4,15 @@
 //! round trips between the caller's task and the connection's thread
 //! (begin, the row, the links, commit), each waiting for both to be
 //! scheduled. Under concurrent writes that hold, not the work, bounds the
-//! rate. So concurrent upserts queue here, and whichever caller takes the
-//! next turn writes every queued upsert of a tenant in one transaction:
-//! one hold, one full-text segment and one commit for the whole group.
+//! rate. So concurrent upserts queue here, each asks for a round on a
+//! thread of its own, and a round writes every queued upsert of a tenant in
+//! one transaction: one hold, one full-text segment and one commit for the
+//! whole group (a round that finds the queue empty ends at once).
 //!
 //! A group that fails is written again one upsert at a time, so one bad
-//! row fails only its own caller. The turn's writing runs in a task of its
-//! own: a caller that gives up waiting (a client that disconnects) does not
-//! abandon the others' writes.
+//! row fails only its own caller. Rounds run apart from their callers: a
+//! caller that gives up waiting (a client that disconnects) abandons
+//! neither its own write nor the others'.
 
 use crate::SqlStore;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
