@@ -16,17 +16,20 @@ use studiobrain_sync::activity::ActivityLog;
 /// some thousand writes a second, a few MiB of log each time.
 const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Checkpoints `store`'s write-ahead log every [`WAL_CHECKPOINT_EVERY`].
+/// Checkpoints `store`'s write-ahead log every [`WAL_CHECKPOINT_EVERY`];
+/// ends at once for a store without one (PostgreSQL, in-memory SQLite).
 async fn checkpoint_wal(store: SqlStore) {
     let mut tick = tokio::time::interval(WAL_CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(err) = store.checkpoint_wal().await {
-            tracing::warn!(
+        match store.checkpoint_wal().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(err) => tracing::warn!(
                 err = format!("{err:#}"),
                 "write-ahead log checkpoint failed"
-            );
+            ),
         }
     }
 }

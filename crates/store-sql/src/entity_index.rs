@@ -169,7 +169,7 @@ impl EntityIndex for SqlStore {
     async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
         if self.backend == DbBackend::Sqlite {
             // One writer: concurrent upserts share its turns.
-            return crate::group_commit::upsert(self, &self.upserts, tenant, entity).await;
+            return crate::group_commit::upsert(self, tenant, entity).await;
         }
         self.upsert_all(tenant, std::slice::from_ref(entity)).await
     }

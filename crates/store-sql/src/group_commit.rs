@@ -15,7 +15,7 @@
 //! neither its own write nor the others'.
 
 use crate::SqlStore;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use studiobrain_entity::ports::EntityIndex;
 use studiobrain_entity::{Entity, EntityError, EntityResult};
 use studiobrain_kernel::TenantId;
@@ -106,15 +106,14 @@ impl UpsertQueue {
 /// The entity's own write fails.
 pub(crate) async fn upsert(
     store: &SqlStore,
-    queue: &Arc<UpsertQueue>,
     tenant: &TenantId,
     entity: &Entity,
 ) -> EntityResult<()> {
-    let written = queue.enqueue(tenant, entity.clone());
-    let (store, queue) = (store.clone(), queue.clone());
+    let written = store.upserts.enqueue(tenant, entity.clone());
+    let store = store.clone();
     rounds().spawn(async move {
-        let _turn = queue.turn.lock().await;
-        write_queued(&store, &queue).await;
+        let _turn = store.upserts.turn.lock().await;
+        write_queued(&store).await;
     });
     written.await.unwrap_or_else(|_| {
         Err(EntityError::Unexpected(anyhow::anyhow!(
@@ -145,9 +144,9 @@ fn rounds() -> &'static tokio::runtime::Handle {
 
 /// Writes every queued upsert, a group per tenant and transaction; a group
 /// that fails is written again one upsert at a time.
-async fn write_queued(store: &SqlStore, queue: &UpsertQueue) {
+async fn write_queued(store: &SqlStore) {
     loop {
-        let groups = queue.take_groups();
+        let groups = store.upserts.take_groups();
         if groups.is_empty() {
             return;
         }
