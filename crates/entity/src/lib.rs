@@ -5,7 +5,8 @@
 //!
 //! Parts: [`ids`], [`template`] and [`registry`] (entity types),
 //! [`entity`] (the model and file layout), [`validate`], [`schema`],
-//! [`rules`] and [`rulebook`] (project rules), [`ports`] ([`ports::Vault`],
+//! [`rules`] and [`rulebook`] (project rules, with [`words`] for
+//! forbidden terms), [`ports`] ([`ports::Vault`],
 //! [`ports::EntityIndex`]) and [`service`] ([`EntityService`]) with its
 //! further use cases: [`catalog`] (templates, layouts, schemas), [`trash`]
 //! (recycle bin), [`diff`] (compare), [`import`] (raw files, previews,
@@ -36,6 +37,7 @@ pub mod synced;
 pub mod template;
 pub mod trash;
 pub mod validate;
+pub mod words;
 
 pub use entity::Entity;
 pub use error::{EntityError, EntityResult};

@@ -9,6 +9,7 @@
 //! validation; natural-language rules are only listed.
 
 use crate::validate::{Severity, ValidationIssue};
+use crate::words::WordSet;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -81,6 +82,9 @@ pub enum RuleCheck {
     Forbidden {
         /// The terms.
         terms: Vec<String>,
+        /// The terms compiled.
+        #[serde(skip)]
+        matcher: WordSet,
     },
     /// Guidance for people and the AI only.
     Guidance,
@@ -178,7 +182,8 @@ fn rule_check(map: &Map<String, Value>) -> Result<RuleCheck, String> {
     .flat_map(|key| strings(map.get(*key)))
     .collect();
     if !terms.is_empty() {
-        return Ok(RuleCheck::Forbidden { terms });
+        let matcher = WordSet::new(&terms)?;
+        return Ok(RuleCheck::Forbidden { terms, matcher });
     }
     let required = strings(map.get("required_fields"));
     if !required.is_empty() {
@@ -378,14 +383,7 @@ fn scalar_text(value: &Value) -> Option<String> {
 
 /// Whether `term` occurs in `text` as whole words, ignoring case.
 pub fn contains_word(text: &str, term: &str) -> bool {
-    let (text, term) = (text.to_lowercase(), term.to_lowercase());
-    if term.is_empty() {
-        return false;
-    }
-    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-    text.match_indices(&term).any(|(at, _)| {
-        boundary(text[..at].chars().next_back()) && boundary(text[at + term.len()..].chars().next())
-    })
+    WordSet::new(&[term]).is_ok_and(|set| !set.found_in(text).is_empty())
 }
 
 fn all_text(value: &Value, out: &mut String) {
@@ -464,12 +462,12 @@ fn check_rule(rule: &Rule, fields: &Map<String, Value>, body: &str) -> Vec<Valid
             }
             _ => Vec::new(),
         },
-        RuleCheck::Forbidden { terms } => {
+        RuleCheck::Forbidden { terms, matcher } => {
             let mut issues = Vec::new();
             for (key, value) in fields {
                 let mut text = String::new();
                 all_text(value, &mut text);
-                for term in terms.iter().filter(|t| contains_word(&text, t)) {
+                for term in matcher.found_in(&text).into_iter().map(|at| &terms[at]) {
                     issues.push(finding(
                         rule,
                         key,
@@ -477,7 +475,7 @@ fn check_rule(rule: &Rule, fields: &Map<String, Value>, body: &str) -> Vec<Valid
                     ));
                 }
             }
-            for term in terms.iter().filter(|t| contains_word(body, t)) {
+            for term in matcher.found_in(body).into_iter().map(|at| &terms[at]) {
                 issues.push(finding(
                     rule,
                     "markdown_body",

@@ -743,14 +743,14 @@ impl EntityService {
             .read(&current.path)
             .await?
             .ok_or_else(missing)?;
-        let found = content_hash(&bytes);
-        if let Some(expected) = if_match
-            && expected.trim_matches('"') != found
-        {
-            return Err(EntityError::Stale {
-                expected: expected.to_owned(),
-                found,
-            });
+        if let Some(expected) = if_match {
+            let found = content_hash(&bytes);
+            if expected.trim_matches('"') != found {
+                return Err(EntityError::Stale {
+                    expected: expected.to_owned(),
+                    found,
+                });
+            }
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
