@@ -18,6 +18,7 @@ pub mod local_secrets;
 pub mod middleware;
 pub mod openapi;
 pub mod redoc;
+pub mod rendered;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -379,6 +379,7 @@ impl Application {
                 Duration::from_secs(60),
             )),
             routes: Arc::new(RouteTable::from_openapi(&api)),
+            rendered: Arc::default(),
             settings: Arc::new(settings),
             started_at: Instant::now(),
         };

@@ -114,7 +114,7 @@ pub struct EntityService {
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
-    reads: Mutex<HashMap<EntityKey, (EntityView, std::time::Instant)>>,
+    reads: Mutex<HashMap<EntityKey, (Arc<EntityView>, std::time::Instant)>>,
     lists: Mutex<HashMap<(TenantId, EntityQuery), (ListPage, std::time::Instant)>>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
     locks: WriteLocks,
@@ -536,6 +536,25 @@ impl EntityService {
         entity_type: &str,
         id: &str,
     ) -> EntityResult<EntityView> {
+        Ok(Arc::unwrap_or_clone(
+            self.get_shared(tenant, entity_type, id).await?,
+        ))
+    }
+
+    /// [`get`](Self::get) without copying the view: the one the read cache
+    /// holds. The same `Arc` is returned until the entity changes, its
+    /// validation is forgotten or the cached copy is refreshed, so a caller
+    /// may keep what it derives from a view (a rendered response) for as
+    /// long as it is handed the same `Arc` ([`Arc::ptr_eq`]).
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown type or id.
+    pub async fn get_shared(
+        &self,
+        tenant: &TenantId,
+        entity_type: &str,
+        id: &str,
+    ) -> EntityResult<Arc<EntityView>> {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let key = (tenant.clone(), template.entity_type.clone(), id.clone());
@@ -558,7 +577,7 @@ impl EntityService {
                 .remove(&key);
             return Err(not_found(entity_type, id.as_str()));
         };
-        let view = self.view(tenant, &template, entity).await?;
+        let view = Arc::new(self.view(tenant, &template, entity).await?);
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         if reads.len() >= READ_CACHE_ENTRIES {
             reads.clear();

@@ -295,9 +295,22 @@ pub async fn get_entity(
     let (entity_type, id) = path.into_inner();
     let view = state
         .entities
-        .get(&auth.0.tenant_id, &entity_type, &id)
+        .get_shared(&auth.0.tenant_id, &entity_type, &id)
         .await?;
-    Ok(with_etag(StatusCode::OK, view.into()))
+    let body = state.rendered.body(&auth.0.tenant_id, &view, |view| {
+        serde_json::to_vec(&EntityOut::from(view.clone()))
+            .map(web::Bytes::from)
+            .map_err(|err| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the entity could not be rendered: {err}"),
+                )
+            })
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", view.entity.content_hash)))
+        .content_type(header::ContentType::json())
+        .body(body))
 }
 
 /// Create an entity from its template.

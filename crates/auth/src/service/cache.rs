@@ -1,6 +1,8 @@
 //! A short-lived cache of authenticated principals, keyed by the presented
 //! credential. Requests of the same client within the TTL skip the
-//! database. Every use case that changes what authentication reads (token
+//! database and the token's signature check (the key is the whole token,
+//! signature included, verified when it was cached); an entry never
+//! outlives the token's expiry. Every use case that changes what authentication reads (token
 //! versions, memberships, API keys) clears the cache, so within one process
 //! a revocation takes effect at once; other processes sharing the database
 //! see it within the TTL (default one second).
@@ -47,16 +49,24 @@ impl PrincipalCache {
             .map(|(principal, _)| principal.clone())
     }
 
-    /// Remembers `principal` for `credential` until `now + ttl`.
-    pub(crate) fn insert(&self, credential: &str, principal: &Principal, now: DateTime<Utc>) {
+    /// Remembers `principal` for `credential` until `now + ttl`, or until
+    /// `expires` (the credential's own expiry) when that comes first.
+    pub(crate) fn insert(
+        &self,
+        credential: &str,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) {
         if self.ttl <= Duration::zero() {
             return;
         }
+        let until = expires.map_or(now + self.ttl, |expires| expires.min(now + self.ttl));
         let mut entries = self.entries();
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(credential.to_owned(), (principal.clone(), now + self.ttl));
+        entries.insert(credential.to_owned(), (principal.clone(), until));
     }
 
     /// Forgets everything (after a change to users, memberships or keys).
@@ -110,7 +120,7 @@ mod tests {
     fn entries_expire_after_the_ttl() {
         let cache = PrincipalCache::new(Duration::seconds(1));
         let now = Utc::now();
-        cache.insert("token", &principal(), now);
+        cache.insert("token", &principal(), now, None);
         assert!(
             cache
                 .get("token", now + Duration::milliseconds(999))
@@ -121,15 +131,32 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_ends_with_its_credential() {
+        let cache = PrincipalCache::new(Duration::seconds(5));
+        let now = Utc::now();
+        let expires = now + Duration::seconds(2);
+        cache.insert("token", &principal(), now, Some(expires));
+        assert!(
+            cache
+                .get("token", expires - Duration::milliseconds(1))
+                .is_some()
+        );
+        assert!(cache.get("token", expires).is_none());
+        // A credential that outlives the TTL still ends with the TTL.
+        cache.insert("late", &principal(), now, Some(now + Duration::hours(1)));
+        assert!(cache.get("late", now + Duration::seconds(5)).is_none());
+    }
+
+    #[test]
     fn clear_forgets_everything_and_zero_ttl_disables() {
         let cache = PrincipalCache::new(Duration::seconds(5));
         let now = Utc::now();
-        cache.insert("token", &principal(), now);
+        cache.insert("token", &principal(), now, None);
         cache.clear();
         assert!(cache.get("token", now).is_none());
 
         let disabled = PrincipalCache::new(Duration::zero());
-        disabled.insert("token", &principal(), now);
+        disabled.insert("token", &principal(), now, None);
         assert!(disabled.get("token", now).is_none());
     }
 }

@@ -9,6 +9,7 @@ use crate::permissions::PermissionSet;
 use crate::secrets::{hash_token, random_token};
 use crate::service::MemberView;
 use crate::tokens::{AccessClaims, AccessGrant};
+use chrono::DateTime;
 use std::sync::Arc;
 use studiobrain_kernel::{TenantId, UserId};
 
@@ -208,21 +209,20 @@ impl AuthService {
     /// [`AuthError::Unauthenticated`] for any invalid or revoked credential.
     pub async fn authenticate(&self, bearer: &str) -> AuthResult<Principal> {
         let now = self.clock.now();
-        let is_key = bearer.starts_with(API_KEY_PREFIX);
-        // Signature and expiry are checked on every request, cached or not.
-        let claims = if is_key {
-            None
-        } else {
-            Some(self.tokens.verify(bearer)?)
-        };
+        // A cached credential is the very string verified when it was cached:
+        // its signature cannot have changed since, and its entry ends no later
+        // than the token's own expiry.
         if let Some(principal) = self.cache.get(bearer, now) {
             return Ok(principal);
         }
-        let principal = match claims {
-            Some(claims) => self.authenticate_claims(claims).await?,
-            None => self.authenticate_api_key(bearer).await?,
+        let (principal, expires) = if bearer.starts_with(API_KEY_PREFIX) {
+            (self.authenticate_api_key(bearer).await?, None)
+        } else {
+            let claims = self.tokens.verify(bearer)?;
+            let expires = DateTime::from_timestamp(claims.exp, 0);
+            (self.authenticate_claims(claims).await?, expires)
         };
-        self.cache.insert(bearer, &principal, now);
+        self.cache.insert(bearer, &principal, now, expires);
         Ok(principal)
     }
 
