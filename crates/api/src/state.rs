@@ -28,6 +28,6 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Path templates of every route, to tell 405 from 404.
     pub routes: Arc<crate::routes::fallback::RouteTable>,
-    /// JSON bodies of single-entity reads, rendered once per view.
-    pub rendered: Arc<crate::rendered::RenderedEntities>,
+    /// JSON bodies of entity reads, rendered once per view.
+    pub rendered: Arc<crate::rendered::RenderedReads>,
 }

@@ -88,8 +88,9 @@ type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 /// expired entry while the others keep the current copy).
 const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// One page of a list with its total, as cached.
-type ListPage = Arc<(u64, Vec<EntityView>)>;
+/// One page of a list with the total of matching entities, as the read
+/// cache holds and shares it.
+pub type SharedPage = Arc<(u64, Vec<EntityView>)>;
 
 /// Most list pages kept in the read cache; it is emptied when full.
 const LIST_CACHE_PAGES: usize = 1_000;
@@ -115,7 +116,7 @@ pub struct EntityService {
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     reads: Mutex<HashMap<EntityKey, (Arc<EntityView>, std::time::Instant)>>,
-    lists: Mutex<HashMap<(TenantId, EntityQuery), (ListPage, std::time::Instant)>>,
+    lists: Mutex<HashMap<(TenantId, EntityQuery), (SharedPage, std::time::Instant)>>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
     locks: WriteLocks,
     clock: Arc<dyn Clock>,
@@ -597,13 +598,27 @@ impl EntityService {
         tenant: &TenantId,
         query: EntityQuery,
     ) -> EntityResult<(u64, Vec<EntityView>)> {
+        Ok(Arc::unwrap_or_clone(self.list_shared(tenant, query).await?))
+    }
+
+    /// [`list`](Self::list) without copying the page: the one the read
+    /// cache holds, the same `Arc` until it is forgotten or refreshed (see
+    /// [`get_shared`](Self::get_shared)).
+    ///
+    /// # Errors
+    /// [`EntityError::NotFound`] for an unknown type.
+    pub async fn list_shared(
+        &self,
+        tenant: &TenantId,
+        query: EntityQuery,
+    ) -> EntityResult<SharedPage> {
         let key = (tenant.clone(), query);
         let now = std::time::Instant::now();
         {
             let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((page, fresh_until)) = lists.get_mut(&key) {
                 if *fresh_until > now {
-                    return Ok((page.0, page.1.clone()));
+                    return Ok(page.clone());
                 }
                 // Expired: this request refreshes it; the others keep the
                 // current copy meanwhile instead of all reading at once.
@@ -623,7 +638,7 @@ impl EntityService {
             lists.clear();
         }
         lists.insert(key, (page.clone(), now + READ_CACHE_TTL));
-        Ok((page.0, page.1.clone()))
+        Ok(page)
     }
 
     /// Creates an entity from its template: the file at

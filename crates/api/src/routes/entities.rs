@@ -270,17 +270,38 @@ pub async fn list_entities(
     auth: Auth,
     path: web::Path<String>,
     q: web::Query<ListQuery>,
-) -> ApiResult<web::Json<EntityListOut>> {
+) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::EntitiesRead)?;
     let query = query(&path, q.into_inner())?;
     let (offset, limit) = (query.offset, query.limit);
-    let (total, views) = state.entities.list(&auth.0.tenant_id, query).await?;
-    Ok(web::Json(EntityListOut {
-        total,
-        offset,
-        limit,
-        entities: views.into_iter().map(EntityOut::from).collect(),
-    }))
+    let tenant = &auth.0.tenant_id;
+    let page = state.entities.list_shared(tenant, query.clone()).await?;
+    let body = state
+        .rendered
+        .pages
+        .body((tenant.clone(), query), &page, |(total, views)| {
+            json_body(&EntityListOut {
+                total: *total,
+                offset,
+                limit,
+                entities: views.iter().cloned().map(EntityOut::from).collect(),
+            })
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type(header::ContentType::json())
+        .body(body))
+}
+
+/// The JSON body of `out`.
+fn json_body(out: &impl Serialize) -> ApiResult<web::Bytes> {
+    serde_json::to_vec(out)
+        .map(web::Bytes::from)
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the response could not be rendered: {err}"),
+            )
+        })
 }
 
 /// One entity, with `ETag`.
@@ -297,16 +318,15 @@ pub async fn get_entity(
         .entities
         .get_shared(&auth.0.tenant_id, &entity_type, &id)
         .await?;
-    let body = state.rendered.body(&auth.0.tenant_id, &view, |view| {
-        serde_json::to_vec(&EntityOut::from(view.clone()))
-            .map(web::Bytes::from)
-            .map_err(|err| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("the entity could not be rendered: {err}"),
-                )
-            })
-    })?;
+    let key = (
+        auth.0.tenant_id.clone(),
+        view.entity.entity_type.clone(),
+        view.entity.id.clone(),
+    );
+    let body = state
+        .rendered
+        .entities
+        .body(key, &view, |view| json_body(&EntityOut::from(view.clone())))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", view.entity.content_hash)))
         .content_type(header::ContentType::json())
