@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use studiobrain_entity::ports::EntityQuery;
-use studiobrain_entity::service::SharedPage;
 use studiobrain_entity::{EntityId, EntityType, EntityView};
 use studiobrain_kernel::TenantId;
 
@@ -22,8 +21,7 @@ use studiobrain_kernel::TenantId;
 pub type RenderedEntities = RenderedBodies<(TenantId, EntityType, EntityId), EntityView>;
 
 /// Bodies of list pages, by tenant and query.
-pub type RenderedPages =
-    RenderedBodies<(TenantId, EntityQuery), <SharedPage as std::ops::Deref>::Target>;
+pub type RenderedPages = RenderedBodies<(TenantId, EntityQuery), (u64, Vec<EntityView>)>;
 
 /// Most single-entity bodies kept (a few KB each).
 const ENTITY_BODIES: usize = 4_096;

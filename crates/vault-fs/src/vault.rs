@@ -205,9 +205,11 @@ impl Vault for FsVault {
                 create_dir_durably(parent).map_err(io(format!("creating {}", parent.display())))?;
             }
             std::fs::rename(&from, &to).map_err(moved)?;
-            // Both folders' entries changed: the move is durable before
-            // the caller records it in the index.
-            for dir in [to.parent(), from.parent()].into_iter().flatten() {
+            // Both folders' entries changed (one folder when the move stays
+            // in it): the move is durable before the caller records it.
+            let (to_dir, from_dir) = (to.parent(), from.parent());
+            let from_dir = from_dir.filter(|dir| Some(*dir) != to_dir);
+            for dir in [to_dir, from_dir].into_iter().flatten() {
                 sync_folder(dir).map_err(io(format!("syncing {}", dir.display())))?;
             }
             Ok(())

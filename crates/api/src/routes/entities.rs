@@ -205,9 +205,14 @@ pub struct UpdateEntityRequest {
     pub markdown_body: Option<String>,
 }
 
+/// The `ETag` header of an entity whose file has `content_hash`.
+pub(crate) fn etag(content_hash: &str) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{content_hash}\""))
+}
+
 fn with_etag(status: StatusCode, out: EntityOut) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, format!("\"{}\"", out.content_hash)))
+        .insert_header(etag(&out.content_hash))
         .json(out)
 }
 
@@ -328,7 +333,7 @@ pub async fn get_entity(
         .entities
         .body(key, &view, |view| json_body(&EntityOut::from(view.clone())))?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", view.entity.content_hash)))
+        .insert_header(etag(&view.entity.content_hash))
         .content_type(header::ContentType::json())
         .body(body))
 }

@@ -7,9 +7,9 @@
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::routes::entities::EntityOut;
+use crate::routes::entities::{EntityOut, etag};
 use crate::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -265,7 +265,7 @@ pub async fn import_entity(
         .await?;
     let out = EntityOut::from(view);
     Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, format!("\"{}\"", out.content_hash)))
+        .insert_header(etag(&out.content_hash))
         .json(out))
 }
 

@@ -5,7 +5,7 @@
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::routes::entities::EntityOut;
+use crate::routes::entities::{EntityOut, etag};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -237,7 +237,7 @@ pub async fn fix_validation(
     let out = FixResultOut::from(outcome);
     let mut response = HttpResponse::Ok();
     if let Some(entity) = &out.entity {
-        response.insert_header((header::ETAG, format!("\"{}\"", entity.content_hash)));
+        response.insert_header(etag(&entity.content_hash));
     }
     Ok(response.json(out))
 }
