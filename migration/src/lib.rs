@@ -11,6 +11,7 @@ mod m20261127_000004_create_entities;
 mod m20261127_000005_live_sync;
 mod m20261127_000006_search_and_links;
 mod m20261127_000007_search_without_prefix_index;
+mod m20261127_000008_search_in_batches;
 mod rls;
 
 /// Every migration of StudioBrain, oldest first.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_live_sync::Migration),
             Box::new(m20261127_000006_search_and_links::Migration),
             Box::new(m20261127_000007_search_without_prefix_index::Migration),
+            Box::new(m20261127_000008_search_in_batches::Migration),
         ]
     }
 }

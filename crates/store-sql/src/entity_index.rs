@@ -2,16 +2,19 @@
 //! mirror of every tenant's entity files. A deleted entity keeps its row with
 //! `deleted_at` set (the recycle bin) and every read but
 //! [`EntityIndex::list_deleted`] sees live rows only.
-//! Every write keeps the row's links ([`crate::links`]) and, through the
-//! database itself, its full-text index ([`crate::search`]) current in the
-//! same transaction. Sorting by a frontmatter field uses each backend's
+//! Every write keeps the row's links ([`crate::links`]) current in the same
+//! transaction, and its full-text index ([`crate::search`]) through the
+//! database itself: on PostgreSQL in the row, on SQLite in batches that
+//! every full-text query waits for ([`crate::search_backlog`]). Sorting by a frontmatter field uses each backend's
 //! JSON functions, always with bound parameters.
 
 use crate::SqlStore;
 use crate::context::{Scope, commit, finish};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
-use crate::links::{KEYS_PER_QUERY, drop_links, keys_condition, replace_links};
+use crate::links::{
+    KEYS_PER_QUERY, drop_links, keys_condition, links_value, live_links, replace_links,
+};
 use crate::search::matches_terms;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,7 +50,7 @@ fn entity_row(tenant: &TenantId, entity: &Entity) -> indexed_entity::Model {
         deleted_at: None,
         parse_error: entity.parse_error.clone(),
         search_text: field_text(&entity.fields),
-        links: serde_json::to_value(&entity.links).unwrap_or_else(|_| Value::Array(Vec::new())),
+        links: links_value(entity),
     }
 }
 
@@ -164,19 +167,18 @@ fn last_of_each(entities: &[Entity]) -> Vec<&Entity> {
     kept
 }
 
-#[async_trait]
-impl EntityIndex for SqlStore {
-    async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
-        if self.backend == DbBackend::Sqlite {
-            // One writer: concurrent upserts share its turns.
-            return crate::group_commit::upsert(self, tenant, entity).await;
-        }
-        self.upsert_all(tenant, std::slice::from_ref(entity)).await
-    }
-
-    async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
+impl SqlStore {
+    /// Writes `entities` (each key's last occurrence) with their links in
+    /// one transaction; the full-text index follows in its own batches
+    /// ([`crate::search_backlog`]).
+    pub(crate) async fn write_all(
+        &self,
+        tenant: &TenantId,
+        entities: &[Entity],
+    ) -> EntityResult<()> {
         let entities = last_of_each(entities);
         let txn = self.begin(Scope::Tenant(tenant)).await?;
+        let live = live_links(&txn, tenant, &entities).await?;
         for chunk in entities.chunks(ENTITY_ROWS_PER_STATEMENT) {
             indexed_entity::Entity::insert_many(
                 chunk
@@ -188,11 +190,12 @@ impl EntityIndex for SqlStore {
             .await
             .map_err(DbFailure)?;
         }
-        replace_links(&txn, tenant, &entities).await?;
+        replace_links(&txn, tenant, &entities, &live).await?;
         commit(txn, ()).await
     }
 
-    async fn remove_all(
+    /// Deletes the live rows of `keys` and their links in one transaction.
+    async fn delete_all(
         &self,
         tenant: &TenantId,
         keys: &[(EntityType, EntityId)],
@@ -209,6 +212,33 @@ impl EntityIndex for SqlStore {
             }
         }
         commit(txn, ()).await
+    }
+}
+
+#[async_trait]
+impl EntityIndex for SqlStore {
+    async fn upsert(&self, tenant: &TenantId, entity: &Entity) -> EntityResult<()> {
+        if self.backend == DbBackend::Sqlite {
+            // One writer: concurrent upserts share its turns.
+            return crate::group_commit::upsert(self, tenant, entity).await;
+        }
+        self.upsert_all(tenant, std::slice::from_ref(entity)).await
+    }
+
+    async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
+        self.write_all(tenant, entities).await?;
+        self.index_search_if_due(entities.len()).await;
+        Ok(())
+    }
+
+    async fn remove_all(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<()> {
+        self.delete_all(tenant, keys).await?;
+        self.index_search_if_due(keys.len()).await;
+        Ok(())
     }
 
     async fn files(
@@ -357,6 +387,7 @@ impl EntityIndex for SqlStore {
         if let Some(search) = &query.search {
             let terms = SearchTerms::parse(search);
             if !terms.is_empty() {
+                self.catch_up_search().await?;
                 filter = filter.add(matches_terms(self.backend, &terms));
             }
         }

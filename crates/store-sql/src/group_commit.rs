@@ -6,8 +6,10 @@
 //! scheduled. Under concurrent writes that hold, not the work, bounds the
 //! rate. So concurrent upserts queue here, each asks for a round on a
 //! thread of its own, and a round writes every queued upsert of a tenant in
-//! one transaction: one hold, one full-text segment and one commit for the
-//! whole group (a round that finds the queue empty ends at once).
+//! one transaction: one hold and one commit for the whole group (a round
+//! that finds the queue empty ends at once). The full-text index follows in
+//! batches of its own ([`crate::search_backlog`]), written by a round after
+//! its callers have their answers.
 //!
 //! A group that fails is written again one upsert at a time, so one bad
 //! row fails only its own caller. Rounds run apart from their callers: a
@@ -16,7 +18,6 @@
 
 use crate::SqlStore;
 use std::sync::{Mutex, OnceLock, PoisonError};
-use studiobrain_entity::ports::EntityIndex;
 use studiobrain_entity::{Entity, EntityError, EntityResult};
 use studiobrain_kernel::TenantId;
 use tokio::sync::oneshot;
@@ -151,7 +152,8 @@ async fn write_queued(store: &SqlStore) {
             return;
         }
         for group in groups {
-            match store.upsert_all(&group.tenant, &group.entities).await {
+            let written = group.entities.len();
+            match store.write_all(&group.tenant, &group.entities).await {
                 Ok(()) => {
                     for done in group.done {
                         let _ = done.send(Ok(()));
@@ -165,10 +167,13 @@ async fn write_queued(store: &SqlStore) {
                 Err(_) => {
                     for (entity, done) in group.entities.iter().zip(group.done) {
                         let alone = std::slice::from_ref(entity);
-                        let _ = done.send(store.upsert_all(&group.tenant, alone).await);
+                        let _ = done.send(store.write_all(&group.tenant, alone).await);
                     }
                 }
             }
+            // After the callers have their answers: a batch of the
+            // full-text index delays only the next round.
+            store.index_search_if_due(written).await;
         }
     }
 }

@@ -19,6 +19,7 @@ mod group_commit;
 mod identity;
 mod links;
 mod search;
+mod search_backlog;
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
@@ -75,6 +76,9 @@ pub struct SqlStore {
     /// Single-entity upserts waiting for SQLite's one writer, written in
     /// groups ([`group_commit`]).
     upserts: Arc<group_commit::UpsertQueue>,
+    /// SQLite: rows written since the full-text index last caught up
+    /// ([`search_backlog`]).
+    search_backlog: Arc<search_backlog::SearchBacklog>,
 }
 
 /// Reader connections of a SQLite file database.
@@ -111,6 +115,13 @@ const SQLITE_WRITER_CHECKPOINT_PAGES: &str = "4096";
 /// Bytes of write-ahead log file kept when the log starts over: a log
 /// that grew past this (a start-up index of a large project) is cut back.
 const SQLITE_WAL_KEPT_BYTES: &str = "16777216";
+
+/// Where the SQLite writer keeps its temporary data: statement journals
+/// (a multi-row upsert that may need to undo just itself keeps one) and
+/// sorts. `memory` instead of a new, at once unlinked file in `/var/tmp`
+/// per such statement: that was three system calls and a file per round
+/// of writes. They are small and last one statement.
+const SQLITE_WRITER_TEMP_STORE: &str = "memory";
 
 /// Options shared by every SQLite connection.
 fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
@@ -149,6 +160,7 @@ impl SqlStore {
                 checkpointer: None,
                 backend,
                 upserts: Arc::default(),
+                search_backlog: Arc::default(),
             });
         }
         options.max_connections(1).map_sqlx_sqlite_opts(|sqlite| {
@@ -156,6 +168,7 @@ impl SqlStore {
                 .pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
                 .pragma("wal_autocheckpoint", SQLITE_WRITER_CHECKPOINT_PAGES)
                 .pragma("journal_size_limit", SQLITE_WAL_KEPT_BYTES)
+                .pragma("temp_store", SQLITE_WRITER_TEMP_STORE)
         });
         let db = connect(options).await?;
         if url.contains(":memory:") {
@@ -167,6 +180,7 @@ impl SqlStore {
                 checkpointer: None,
                 backend: DbBackend::Sqlite,
                 upserts: Arc::default(),
+                search_backlog: Arc::default(),
             });
         }
         // The other pools must not create the file before the writer
@@ -194,6 +208,7 @@ impl SqlStore {
             checkpointer: Some(pool(1, |sqlite| sqlite).await?),
             backend: DbBackend::Sqlite,
             upserts: Arc::default(),
+            search_backlog: Arc::default(),
         })
     }
 

@@ -1,6 +1,8 @@
 //! [`LinkIndex`] over `entity_links`: the links of every live entity, one
-//! row each, replaced in the same transaction as the entity's row
-//! ([`replace_links`]) and dropped with it ([`drop_links`]).
+//! row each, replaced in the same transaction as the entity's row when
+//! they change ([`replace_links`]) and dropped with it ([`drop_links`]).
+//! The row's `links` column holds the same links as JSON: a live row's
+//! link rows always match it, and a deleted row has none.
 
 use crate::SqlStore;
 use crate::context::{Scope, commit};
@@ -15,7 +17,7 @@ use sea_orm::{
     Select,
     sea_query::{Alias, Expr, ExprTrait},
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use studiobrain_entity::links::{
     Edge, Link, LinkIndex, LinkOrigin, LinkedNode, Node, NodeFilter, Step,
 };
@@ -54,23 +56,76 @@ pub(crate) fn keys_condition<'a>(
 /// backend's limit on bound parameters).
 const LINK_ROWS_PER_STATEMENT: usize = 1000;
 
+/// The `links` column of an entity's row: its links as JSON, which
+/// [`replace_links`] compares to tell which entities' links changed.
+pub(crate) fn links_value(entity: &Entity) -> serde_json::Value {
+    serde_json::to_value(&entity.links).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+}
+
+/// The `links` column of the live rows among `entities`, by type and id:
+/// what their link rows hold (a deleted row has none), read before the
+/// rows are replaced.
+pub(crate) async fn live_links(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    entities: &[&Entity],
+) -> Result<HashMap<(String, String), serde_json::Value>, DbFailure> {
+    let mut stored = HashMap::new();
+    for chunk in entities.chunks(KEYS_PER_QUERY) {
+        let rows = indexed_entity::Entity::find()
+            .select_only()
+            .columns([
+                EntityColumn::EntityType,
+                EntityColumn::EntityId,
+                EntityColumn::Links,
+            ])
+            .filter(EntityColumn::TenantId.eq(tenant.as_str()))
+            .filter(EntityColumn::DeletedAt.is_null())
+            .filter(keys_condition(
+                EntityColumn::EntityType,
+                EntityColumn::EntityId,
+                chunk.iter().map(|entity| (&entity.entity_type, &entity.id)),
+            ))
+            .into_tuple::<(String, String, serde_json::Value)>()
+            .all(txn)
+            .await?;
+        stored.extend(
+            rows.into_iter()
+                .map(|(entity_type, id, links)| ((entity_type, id), links)),
+        );
+    }
+    Ok(stored)
+}
+
 /// Replaces the stored links of `entities` by their current ones, in a
-/// few statements for the whole batch.
+/// few statements for the whole batch. `live` is what [`live_links`] read
+/// before this write: an entity whose links are unchanged keeps its rows
+/// untouched (a write of other fields rewrites no link row), and only an
+/// entity that had live rows has rows to drop.
 pub(crate) async fn replace_links(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     entities: &[&Entity],
+    live: &HashMap<(String, String), serde_json::Value>,
 ) -> Result<(), DbFailure> {
+    let stored =
+        |entity: &Entity| live.get(&(entity.entity_type.to_string(), entity.id.to_string()));
+    let changed: Vec<&Entity> = entities
+        .iter()
+        .copied()
+        .filter(|entity| stored(entity) != Some(&links_value(entity)))
+        .collect();
     drop_links(
         txn,
         tenant,
-        entities
+        changed
             .iter()
+            .filter(|entity| stored(entity).is_some())
             .map(|entity| (&entity.entity_type, &entity.id)),
     )
     .await?;
     let mut rows = Vec::new();
-    for entity in entities {
+    for entity in changed {
         for (link, position) in entity.links.iter().zip(0..) {
             rows.push(entity_link::ActiveModel::from(link_row(
                 tenant, entity, link, position,

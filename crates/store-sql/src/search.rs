@@ -1,5 +1,6 @@
 //! [`SearchIndex`] on each database's own full-text engine, over the rows
-//! of `entities` (see migration 006): FTS5 with bm25 on SQLite, the
+//! of `entities` (see migrations 006 and 008): FTS5 with bm25 on SQLite
+//! (brought up to date before each query, [`crate::search_backlog`]), the
 //! weighted `search_vector` with `ts_rank` on PostgreSQL. Name, field text
 //! and body weigh 10 : 4 : 1 on SQLite and A : B : C on PostgreSQL.
 //!
@@ -259,6 +260,7 @@ impl SearchIndex for SqlStore {
         } else {
             postgres_search(tenant, request)
         };
+        self.catch_up_search().await?;
         let txn = self.begin_scan(Scope::Tenant(tenant)).await?;
         let mut rows = RankedRow::find_by_statement(statements.page)
             .all(&txn)

@@ -7,6 +7,7 @@ pub mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::{on_fresh_database, ports, sqlite_store};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use studiobrain_auth::contract::tenant;
 use studiobrain_entity::entity::content_hash;
@@ -630,6 +631,20 @@ async fn batched_upserts_replace_rows_and_links(store: &SqlStore) {
         5,
         "the other tenant's links stay"
     );
+
+    // A write of other fields keeps the links; a deleted entity has none,
+    // and gets them back when written again with the same links.
+    let mut renamed = crowd[2].clone();
+    renamed.name = "Renamed".into();
+    store.upsert(&t, &renamed).await.expect("rename");
+    assert_eq!(links_from(store, &t, &["c002"]).await.len(), 5);
+    store
+        .mark_deleted(&t, &renamed.entity_type, &renamed.id, at(9))
+        .await
+        .expect("delete");
+    assert!(links_from(store, &t, &["c002"]).await.is_empty());
+    store.upsert(&t, &renamed).await.expect("restore");
+    assert_eq!(links_from(store, &t, &["c002"]).await.len(), 5);
 }
 
 async fn activity_is_kept_per_tenant_newest_first(store: &SqlStore) {
@@ -717,6 +732,41 @@ async fn field_and_body_changes_reach_search(store: &SqlStore) {
     assert_eq!(matching(store, &t, &words).await, [1, 0, 1]);
 }
 
+/// Characters `c000`, `c001`, ... for `range`, each in the `mood` `mood`.
+fn crowd(range: std::ops::Range<u32>, mood: &str) -> Vec<Entity> {
+    range
+        .map(|n| {
+            character(
+                &format!("c{n:03}"),
+                "Crowd",
+                "active",
+                json!({"mood": mood}),
+                1,
+            )
+        })
+        .collect()
+}
+
+async fn search_follows_batches_of_writes_and_removals(store: &SqlStore) {
+    let t = new_tenant(store).await;
+    // More rows than one full-text batch (512 on SQLite) in one write, then
+    // fewer, one at a time, and a removal: searches see every one of them.
+    store
+        .upsert_all(&t, &crowd(0..600, "lantern"))
+        .await
+        .expect("bulk");
+    assert_eq!(matching(store, &t, &["lantern"]).await, [600]);
+    upsert_all(store, &t, &crowd(0..300, "beacon")).await;
+    let removed: Vec<_> = (500..600u32)
+        .map(|n| (kind("character"), id(&format!("c{n:03}"))))
+        .collect();
+    store.remove_all(&t, &removed).await.expect("remove");
+    assert_eq!(
+        matching(store, &t, &["lantern", "beacon", "crowd"]).await,
+        [200, 300, 500]
+    );
+}
+
 async fn concurrent_upserts_land_and_fail_alone(store: &SqlStore) {
     let t = new_tenant(store).await;
     // A tenant that was never created: its rows break the foreign key.
@@ -793,6 +843,7 @@ on_both_backends!(
     batched_upserts_replace_rows_and_links,
     concurrent_upserts_land_and_fail_alone,
     field_and_body_changes_reach_search,
+    search_follows_batches_of_writes_and_removals,
     activity_is_kept_per_tenant_newest_first,
 );
 
@@ -818,4 +869,44 @@ async fn row_level_security_confines_unfiltered_entity_queries() {
         assert_eq!(count(b.clone()).await, 0, "tenant B sees none of A's rows");
     })
     .await;
+}
+
+/// SQLite indexes full-text rows in batches: rows a stopped process
+/// queued are indexed by the next one's first search, and the index
+/// passes FTS5's own integrity check after deletions by id.
+#[tokio::test]
+async fn queued_search_rows_outlive_the_process() {
+    let (store, dir) = sqlite_store().await;
+    let t = new_tenant(&store).await;
+    store
+        .upsert_all(&t, &crowd(0..10, "lantern"))
+        .await
+        .expect("write");
+    upsert_all(&store, &t, &crowd(0..4, "beacon")).await;
+    drop(store);
+
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("studiobrain.db").display()
+    );
+    let raw = sea_orm::Database::connect(&url).await.expect("raw");
+    let queued = raw
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT count(*) FROM entity_search_pending",
+        ))
+        .await
+        .expect("count")
+        .and_then(|row| row.try_get_by_index::<i64>(0).ok());
+    assert_eq!(
+        queued,
+        Some(10),
+        "written rows wait for a batch or a search"
+    );
+
+    let store = SqlStore::connect(&url).await.expect("reopen");
+    assert_eq!(matching(&store, &t, &["lantern", "beacon"]).await, [6, 4]);
+    raw.execute_unprepared("INSERT INTO entity_search(entity_search) VALUES ('integrity-check')")
+        .await
+        .expect("the index is consistent");
 }

@@ -22,35 +22,39 @@ pub(crate) fn join(root: &Path, relative: &str) -> Result<PathBuf, EntityError> 
     Ok(path)
 }
 
-/// Checks that the deepest existing ancestor of `path` resolves (through
-/// symlinks) inside `root`.
-pub(crate) fn confined(root: &Path, path: &Path) -> Result<(), EntityError> {
-    let root = root.canonicalize().map_err(|err| {
-        EntityError::Unexpected(anyhow::Error::new(err).context("project root is unavailable"))
-    })?;
-    let mut probe = path.to_path_buf();
-    loop {
-        match probe.canonicalize() {
-            Ok(real) => {
-                return if real.starts_with(&root) {
-                    Ok(())
-                } else {
-                    Err(EntityError::Invalid(format!(
-                        "path '{}' leads outside the project",
-                        path.display()
-                    )))
-                };
-            }
-            Err(_) => {
-                if !probe.pop() {
-                    return Err(EntityError::Invalid(format!(
-                        "path '{}' is not allowed",
-                        path.display()
-                    )));
-                }
+/// Checks that `path`, which [`join`] made from `root`, stays inside the
+/// root through symlinks: each existing part below the root is looked at
+/// without following it (one `lstat`), and only a symlink is resolved,
+/// which must lead inside `real_root` (the root's canonical path). A
+/// symlink that leads nowhere is refused as well: a write through it
+/// would create its target, wherever that is. Parts past the first
+/// missing one cannot exist yet, so they cannot be symlinks.
+pub(crate) fn confined(root: &Path, real_root: &Path, path: &Path) -> Result<(), EntityError> {
+    let outside = || {
+        EntityError::Invalid(format!(
+            "path '{}' leads outside the project",
+            path.display()
+        ))
+    };
+    let below = path.strip_prefix(root).map_err(|_| outside())?;
+    let mut probe = root.to_path_buf();
+    for part in below.components() {
+        probe.push(part);
+        match probe.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => match probe.canonicalize() {
+                Ok(real) if real.starts_with(real_root) => {}
+                _ => return Err(outside()),
+            },
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => {
+                return Err(EntityError::Unexpected(
+                    anyhow::Error::new(err).context(format!("checking {}", probe.display())),
+                ));
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -67,5 +71,33 @@ mod tests {
             join(root, "Characters/rex/CH_rex.md").expect("ok"),
             Path::new("/project/Characters/rex/CH_rex.md")
         );
+    }
+
+    #[test]
+    fn symlinks_are_followed_only_inside_the_root() {
+        let root = tempfile::tempdir().expect("root");
+        let outside = tempfile::tempdir().expect("outside");
+        let real_root = root.path().canonicalize().expect("real root");
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, root.path().join(name)).expect("symlink");
+        };
+        std::fs::create_dir(root.path().join("Characters")).expect("folder");
+        link(&root.path().join("Characters"), "inside");
+        link(outside.path(), "outside");
+        link(&root.path().join("missing"), "dangling");
+        let check = |relative: &str| {
+            let path = join(root.path(), relative).expect("lexically fine");
+            confined(root.path(), &real_root, &path)
+        };
+        for fine in [
+            "Characters/rex/CH_rex.md",
+            "inside/rex.md",
+            "new/folder/x.md",
+        ] {
+            assert!(check(fine).is_ok(), "{fine}");
+        }
+        for bad in ["outside", "outside/x.md", "dangling", "dangling/x.md"] {
+            assert!(matches!(check(bad), Err(EntityError::Invalid(_))), "{bad}");
+        }
     }
 }

@@ -4,6 +4,7 @@ use crate::paths::{confined, join};
 use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use studiobrain_entity::ports::{FileStamp, Vault};
 use studiobrain_entity::{EntityError, EntityResult};
 
@@ -11,6 +12,9 @@ use studiobrain_entity::{EntityError, EntityResult};
 #[derive(Debug, Clone)]
 pub struct FsVault {
     root: PathBuf,
+    /// The root's canonical path, found on first use (the root must exist
+    /// by then): symlinks are checked against it.
+    real_root: OnceLock<PathBuf>,
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> EntityError {
@@ -29,7 +33,10 @@ async fn blocking<T: Send + 'static>(
 impl FsVault {
     /// A vault over `root`, which must exist.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            real_root: OnceLock::new(),
+        }
     }
 
     /// The root folder.
@@ -37,10 +44,21 @@ impl FsVault {
         &self.root
     }
 
+    /// The root's canonical path.
+    fn real_root(&self) -> EntityResult<&Path> {
+        if let Some(real) = self.real_root.get() {
+            return Ok(real);
+        }
+        let real = self.root.canonicalize().map_err(|err| {
+            EntityError::Unexpected(anyhow::Error::new(err).context("project root is unavailable"))
+        })?;
+        Ok(self.real_root.get_or_init(|| real))
+    }
+
     /// Resolves `relative` inside the root, refusing escapes.
     fn resolve(&self, relative: &str) -> EntityResult<PathBuf> {
         let path = join(&self.root, relative)?;
-        confined(&self.root, &path)?;
+        confined(&self.root, self.real_root()?, &path)?;
         Ok(path)
     }
 }
