@@ -44,6 +44,15 @@ pub trait Vault: Send + Sync {
     }
     /// Creates a folder and its parents.
     async fn create_dir(&self, path: &str) -> EntityResult<()>;
+    /// Creates each of `paths` with its parents, in order, stopping at the
+    /// first failure. Adapters SHOULD create them in one step (by default,
+    /// one [`Self::create_dir`] after another).
+    async fn create_dirs(&self, paths: &[String]) -> EntityResult<()> {
+        for path in paths {
+            self.create_dir(path).await?;
+        }
+        Ok(())
+    }
     /// Moves a file or folder. MUST return `AlreadyExists` if `to` exists
     /// and `NotFound` if `from` does not.
     async fn rename(&self, from: &str, to: &str) -> EntityResult<()>;

@@ -698,11 +698,12 @@ impl EntityService {
             )));
         }
         let written = vault.write_stamped(&path, bytes.as_bytes()).await?;
-        for sub in &template.asset_subfolders {
-            vault
-                .create_dir(&format!("{}/{sub}", entity_dir(&template, &id)))
-                .await?;
-        }
+        let asset_folders: Vec<String> = template
+            .asset_subfolders
+            .iter()
+            .map(|sub| format!("{}/{sub}", entity_dir(&template, &id)))
+            .collect();
+        vault.create_dirs(&asset_folders).await?;
         let now = self.clock.now();
         let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
         self.index.upsert(tenant, &entity).await?;

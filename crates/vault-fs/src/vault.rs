@@ -196,9 +196,19 @@ impl Vault for FsVault {
     /// Creates an empty folder without syncing it: it holds nothing to
     /// lose, and a write into it creates it durably if a crash took it.
     async fn create_dir(&self, path: &str) -> EntityResult<()> {
-        let path = self.resolve(path)?;
+        self.create_dirs(&[path.to_owned()]).await
+    }
+
+    /// All in one blocking call; unsynced like [`Self::create_dir`].
+    async fn create_dirs(&self, paths: &[String]) -> EntityResult<()> {
+        let paths = paths
+            .iter()
+            .map(|path| self.resolve(path))
+            .collect::<EntityResult<Vec<_>>>()?;
         blocking(move || {
-            std::fs::create_dir_all(&path).map_err(io(format!("creating {}", path.display())))
+            paths.iter().try_for_each(|path| {
+                std::fs::create_dir_all(path).map_err(io(format!("creating {}", path.display())))
+            })
         })
         .await
     }
@@ -410,6 +420,27 @@ mod tests {
             0,
             "nothing written outside"
         );
+    }
+
+    #[tokio::test]
+    async fn create_dirs_checks_every_path_before_creating_any() {
+        let (dir, vault) = vault();
+        let folders = [
+            "Items/lamp/images".to_owned(),
+            "Items/lamp/audio".to_owned(),
+        ];
+        vault.create_dirs(&folders).await.expect("created");
+        assert!(
+            folders
+                .iter()
+                .all(|folder| dir.path().join(folder).is_dir())
+        );
+        let with_escape = ["Items/rope/images".to_owned(), "../rope".to_owned()];
+        assert!(matches!(
+            vault.create_dirs(&with_escape).await,
+            Err(EntityError::Invalid(_))
+        ));
+        assert!(!dir.path().join("Items/rope").exists(), "nothing created");
     }
 
     #[tokio::test]
