@@ -5,8 +5,9 @@
 //! Every write keeps the row's links ([`crate::links`]) current in the same
 //! transaction, and its full-text index ([`crate::search`]) through the
 //! database itself: on PostgreSQL in the row, on SQLite in batches that
-//! every full-text query waits for ([`crate::search_backlog`]). Sorting by a frontmatter field uses each backend's
-//! JSON functions, always with bound parameters.
+//! every full-text query waits for ([`crate::search_backlog`]). Sorting by
+//! a frontmatter field uses each backend's JSON functions, always with
+//! bound parameters.
 
 use crate::SqlStore;
 use crate::context::{Scope, commit, finish};

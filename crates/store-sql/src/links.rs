@@ -108,22 +108,18 @@ pub(crate) async fn replace_links(
     entities: &[&Entity],
     live: &HashMap<(String, String), serde_json::Value>,
 ) -> Result<(), DbFailure> {
-    let stored =
-        |entity: &Entity| live.get(&(entity.entity_type.to_string(), entity.id.to_string()));
-    let changed: Vec<&Entity> = entities
-        .iter()
-        .copied()
-        .filter(|entity| stored(entity) != Some(&links_value(entity)))
-        .collect();
-    drop_links(
-        txn,
-        tenant,
-        changed
-            .iter()
-            .filter(|entity| stored(entity).is_some())
-            .map(|entity| (&entity.entity_type, &entity.id)),
-    )
-    .await?;
+    let mut changed = Vec::new();
+    let mut had_rows = Vec::new();
+    for &entity in entities {
+        let stored = live.get(&(entity.entity_type.to_string(), entity.id.to_string()));
+        if stored != Some(&links_value(entity)) {
+            if stored.is_some() {
+                had_rows.push((&entity.entity_type, &entity.id));
+            }
+            changed.push(entity);
+        }
+    }
+    drop_links(txn, tenant, had_rows).await?;
     let mut rows = Vec::new();
     for entity in changed {
         for (link, position) in entity.links.iter().zip(0..) {
