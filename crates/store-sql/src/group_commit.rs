@@ -6,8 +6,9 @@
 //! scheduled. Under concurrent writes that hold, not the work, bounds the
 //! rate. So concurrent upserts queue here, each asks for a round on a
 //! thread of its own, and a round writes every queued upsert of a tenant in
-//! one transaction: one hold and one commit for the whole group (a round
-//! that finds the queue empty ends at once). The full-text index follows in
+//! one transaction: one hold and one commit for the whole group. A round is
+//! asked for only when none is due yet: an upsert queued while one is due
+//! is taken by that round, so a busy writer is not woken once per upsert. The full-text index follows in
 //! batches of its own ([`crate::search_backlog`]), written by a round after
 //! its callers have their answers.
 //!
@@ -17,6 +18,7 @@
 //! neither its own write nor the others'.
 
 use crate::SqlStore;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use studiobrain_entity::{Entity, EntityError, EntityResult};
 use studiobrain_kernel::TenantId;
@@ -43,6 +45,9 @@ struct Group {
 #[derive(Default)]
 pub(crate) struct UpsertQueue {
     queued: Mutex<Vec<Queued>>,
+    /// A round has been asked for and has not yet looked at the queue: an
+    /// upsert queued now will be taken by it.
+    round_due: AtomicBool,
     turn: tokio::sync::Mutex<()>,
 }
 
@@ -70,9 +75,17 @@ impl UpsertQueue {
         written
     }
 
+    /// Whether the caller that just queued an upsert must ask for a round:
+    /// true unless one is due already.
+    fn needs_round(&self) -> bool {
+        !self.round_due.swap(true, Ordering::SeqCst)
+    }
+
     /// Takes up to [`MOST_PER_GROUP`] queued upserts, oldest first, grouped
-    /// by tenant (each group in queue order).
+    /// by tenant (each group in queue order). From here on an upsert queued
+    /// asks for a round of its own: this one may have passed it by.
     fn take_groups(&self) -> Vec<Group> {
+        self.round_due.store(false, Ordering::SeqCst);
         let taken: Vec<Queued> = {
             let mut queued = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
             let count = queued.len().min(MOST_PER_GROUP);
@@ -111,11 +124,13 @@ pub(crate) async fn upsert(
     entity: &Entity,
 ) -> EntityResult<()> {
     let written = store.upserts.enqueue(tenant, entity.clone());
-    let store = store.clone();
-    rounds().spawn(async move {
-        let _turn = store.upserts.turn.lock().await;
-        write_queued(&store).await;
-    });
+    if store.upserts.needs_round() {
+        let store = store.clone();
+        rounds().spawn(async move {
+            let _turn = store.upserts.turn.lock().await;
+            write_queued(&store).await;
+        });
+    }
     written.await.unwrap_or_else(|_| {
         Err(EntityError::Unexpected(anyhow::anyhow!(
             "the index write was abandoned"
@@ -175,5 +190,22 @@ async fn write_queued(store: &SqlStore) {
             // full-text index delays only the next round.
             store.index_search_if_due(written).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UpsertQueue;
+
+    #[test]
+    fn a_round_is_asked_for_once_until_it_looks_at_the_queue() {
+        let queue = UpsertQueue::default();
+        assert!(queue.needs_round(), "the first upsert asks for a round");
+        assert!(!queue.needs_round(), "later ones find it due");
+        assert!(queue.take_groups().is_empty());
+        assert!(
+            queue.needs_round(),
+            "after the round looked, the next upsert asks again"
+        );
     }
 }

@@ -123,6 +123,13 @@ const SQLITE_WAL_KEPT_BYTES: &str = "16777216";
 /// of writes. They are small and last one statement.
 const SQLITE_WRITER_TEMP_STORE: &str = "memory";
 
+/// How long a PostgreSQL connection may sit idle in its pool before it is
+/// pinged when handed out: one that idled longer may have been dropped by
+/// the server or a proxy. A busy connection is handed out unpinged, without
+/// the extra round trip that a ping on every checkout (sqlx's default)
+/// costs.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// Options shared by every SQLite connection.
 fn sqlite_options(sqlite: SqliteConnectOptions) -> SqliteConnectOptions {
     sqlite
@@ -150,7 +157,9 @@ impl SqlStore {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
         if !url.starts_with("sqlite:") {
-            options.max_connections(16);
+            options
+                .max_connections(16)
+                .test_before_acquire_if_idle_for(POSTGRES_PING_AFTER_IDLE);
             let db = connect(options).await?;
             let backend = db.get_database_backend();
             return Ok(Self {
@@ -163,6 +172,10 @@ impl SqlStore {
                 search_backlog: Arc::default(),
             });
         }
+        // A SQLite connection lives in this process and cannot be dropped
+        // from outside, so none is pinged on checkout: that ping was a
+        // round trip to the connection's thread before every query.
+        options.test_before_acquire(false);
         options.max_connections(1).map_sqlx_sqlite_opts(|sqlite| {
             sqlite_options(sqlite)
                 .pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
@@ -189,6 +202,7 @@ impl SqlStore {
             let mut options = ConnectOptions::new(url.replace("mode=rwc", "mode=rw"));
             options
                 .sqlx_logging(false)
+                .test_before_acquire(false)
                 .max_connections(connections)
                 .map_sqlx_sqlite_opts(move |sqlite| tune(sqlite_options(sqlite)));
             connect(options)

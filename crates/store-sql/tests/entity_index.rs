@@ -910,3 +910,37 @@ async fn queued_search_rows_outlive_the_process() {
         .await
         .expect("the index is consistent");
 }
+
+/// Upserts arriving in waves from several threads, while rounds of the
+/// single SQLite writer are running, all land: an upsert queued while a
+/// round is due is taken by that round, and none waits for a round that
+/// never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waves_of_concurrent_upserts_all_land() {
+    let (store, _dir) = sqlite_store().await;
+    let t = new_tenant(&store).await;
+    for wave in 0..20u32 {
+        let writes: Vec<_> = (0..25u32)
+            .map(|n| {
+                let (store, t) = (store.clone(), t.clone());
+                tokio::spawn(async move {
+                    let id = format!("w{wave:02}n{n:02}");
+                    let entity = character(&id, "Wave", "active", json!({}), n);
+                    store.upsert(&t, &entity).await
+                })
+            })
+            .collect();
+        for write in writes {
+            tokio::time::timeout(std::time::Duration::from_secs(30), write)
+                .await
+                .expect("every upsert is answered")
+                .expect("the upsert task")
+                .expect("the upsert");
+        }
+    }
+    let query = EntityQuery {
+        limit: 1,
+        ..characters()
+    };
+    assert_eq!(listed(&store, &t, &query).await.1, 500);
+}
