@@ -21,6 +21,13 @@ use tokio::sync::mpsc;
 /// Most activity entries written per transaction.
 const ACTIVITY_BATCH: usize = 500;
 
+/// How long the activity recorder gathers the changes that follow one
+/// before writing them together. On SQLite every batch is a transaction of
+/// the one writer, which entity writes wait for: written as they came,
+/// under sustained writes nearly every change was a batch of its own. A
+/// change appears in the history this much later.
+const ACTIVITY_GATHER: Duration = Duration::from_millis(20);
+
 /// Everything live sync needs at run time.
 #[derive(Clone)]
 pub struct Live {
@@ -227,9 +234,11 @@ impl Live {
     }
 }
 
-/// Writes the changes made in this process to the activity log, in batches.
+/// Writes the changes made in this process to the activity log, in batches
+/// of what arrived within [`ACTIVITY_GATHER`] of a batch's first change.
 async fn record_activity(log: Arc<dyn ActivityLog>, mut records: mpsc::UnboundedReceiver<Event>) {
     while let Some(first) = records.recv().await {
+        tokio::time::sleep(ACTIVITY_GATHER).await;
         let mut entries: Vec<_> = entry_of(&first, &UuidV7Gen).into_iter().collect();
         while entries.len() < ACTIVITY_BATCH {
             match records.try_recv() {
