@@ -4,13 +4,14 @@
 //! round trips between the caller's task and the connection's thread
 //! (begin, the row, the links, commit), each waiting for both to be
 //! scheduled. Under concurrent writes that hold, not the work, bounds the
-//! rate. So concurrent upserts queue here, each asks for a round on a
-//! thread of its own, and a round writes every queued upsert of a tenant in
-//! one transaction: one hold and one commit for the whole group. A round is
-//! asked for only when none is due yet: an upsert queued while one is due
-//! is taken by that round, so a busy writer is not woken once per upsert. The full-text index follows in
-//! batches of its own ([`crate::search_backlog`]), written by a round after
-//! its callers have their answers.
+//! rate. So concurrent upserts queue here, rounds run on a thread of their
+//! own, and a round writes every queued upsert of a tenant in one
+//! transaction: one hold and one commit for the whole group. An upsert asks
+//! for a round only when none is due yet: one queued while a round is due
+//! is taken by that round, so a busy writer is not woken once per upsert.
+//! The full-text index follows in batches of its own
+//! ([`crate::search_backlog`]), written by a round after its callers have
+//! their answers.
 //!
 //! A group that fails is written again one upsert at a time, so one bad
 //! row fails only its own caller. Rounds run apart from their callers: a
