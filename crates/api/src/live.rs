@@ -25,7 +25,7 @@ const ACTIVITY_BATCH: usize = 500;
 /// before writing them together. On SQLite every batch is a transaction of
 /// the one writer, which entity writes wait for: written as they came,
 /// under sustained writes nearly every change was a batch of its own. A
-/// change appears in the history this much later.
+/// change appears in the history up to this much later.
 const ACTIVITY_GATHER: Duration = Duration::from_millis(20);
 
 /// Everything live sync needs at run time.
