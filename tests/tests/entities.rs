@@ -333,3 +333,106 @@ async fn tenants_never_see_each_others_entities() {
         "the same id in another tenant is another entity"
     );
 }
+
+/// The `reference_exists` findings of `character/{id}` as the API serves them.
+async fn dangling_references(app: &TestApp, token: &str, id: &str) -> Vec<String> {
+    let read = app
+        .get(&format!("/api/entity/character/{id}"), Some(token))
+        .await;
+    assert_eq!(read.status(), 200);
+    let body: Value = read.json().await.unwrap();
+    body["validation_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|issue| issue["rule_id"] == "reference_exists")
+        .map(|issue| text(issue, "message").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn reference_findings_follow_creates_updates_and_deletes_of_what_they_name() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let token = app
+        .local_member(
+            "writer@studio.example",
+            studiobrain_auth::models::Role::Editor,
+        )
+        .await;
+    let create = |kind: &'static str, body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let created = app
+                .post(&format!("/api/entity/{kind}"), Some(token), body)
+                .await;
+            assert_eq!(created.status(), 201);
+        }
+    };
+    create("location", json!({"name": "Dust Harbor"})).await;
+    create(
+        "character",
+        json!({"name": "Mara Quell", "fields": {"primary_location": "dust_harbor", "faction": "salt_guild"}}),
+    )
+    .await;
+    assert_eq!(
+        dangling_references(&app, &token, "mara_quell").await,
+        vec!["faction 'salt_guild' does not exist"]
+    );
+
+    // Creating what a reference names mends it at once.
+    create("faction", json!({"name": "Salt Guild"})).await;
+    assert!(
+        dangling_references(&app, &token, "mara_quell")
+            .await
+            .is_empty()
+    );
+
+    // Updates of either side keep the findings true.
+    for (path, fields) in [
+        ("/api/entity/character/mara_quell", json!({"age": "41"})),
+        (
+            "/api/entity/location/dust_harbor",
+            json!({"climate": "dry"}),
+        ),
+    ] {
+        let updated = app
+            .send(Method::PUT, path, Some(&token), json!({ "fields": fields }))
+            .await;
+        assert_eq!(updated.status(), 200);
+    }
+    assert!(
+        dangling_references(&app, &token, "mara_quell")
+            .await
+            .is_empty()
+    );
+
+    // Deleting what a reference names breaks it at once, though it was
+    // just found to exist.
+    let deleted = app
+        .send(
+            Method::DELETE,
+            "/api/entity/location/dust_harbor",
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(
+        dangling_references(&app, &token, "mara_quell").await,
+        vec!["location 'dust_harbor' does not exist"]
+    );
+    let updated = app
+        .send(
+            Method::PUT,
+            "/api/entity/character/mara_quell",
+            Some(&token),
+            json!({"fields": {"age": "42"}}),
+        )
+        .await;
+    assert_eq!(updated.status(), 200);
+    let body: Value = updated.json().await.unwrap();
+    assert_eq!(
+        body["is_valid"], false,
+        "the update's own answer sees it too"
+    );
+}

@@ -23,6 +23,7 @@ pub mod error;
 pub mod fix;
 pub mod ids;
 pub mod import;
+mod known;
 pub mod links;
 pub mod locks;
 pub mod ports;

@@ -4,7 +4,7 @@
 //! separators; adapters MUST refuse any path that would leave the root.
 
 use crate::entity::Entity;
-use crate::error::EntityResult;
+use crate::error::{EntityError, EntityResult};
 use crate::ids::{EntityId, EntityType};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +24,27 @@ pub struct FileStamp {
     pub version: String,
 }
 
+/// Computes a file's next content from its current bytes: `Ok(None)`
+/// leaves the file as it is; an error leaves it too and is answered.
+pub type FileEdit = Box<dyn FnOnce(Vec<u8>) -> EntityResult<Option<Vec<u8>>> + Send>;
+
+/// What [`Vault::edit`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edited {
+    /// There is no file at the path.
+    Missing,
+    /// The edit left the file as it was.
+    Unchanged,
+    /// The file now holds `bytes`, stamped as written (see
+    /// [`Vault::write_stamped`]).
+    Written {
+        /// The content written.
+        bytes: Vec<u8>,
+        /// The file's stamp, when the adapter has one.
+        stamp: Option<FileStamp>,
+    },
+}
+
 /// A project folder.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -41,6 +62,42 @@ pub trait Vault: Send + Sync {
     async fn write_stamped(&self, path: &str, bytes: &[u8]) -> EntityResult<Option<FileStamp>> {
         self.write(path, bytes).await?;
         self.stamp(path).await
+    }
+    /// Writes a new file as [`Self::write_stamped`] does, then creates
+    /// `folders` as [`Self::create_dirs`] does. MUST answer
+    /// `AlreadyExists`, touching nothing, when `path` or one of `taken` (a
+    /// path the same thing could be found at) exists. Callers keep other
+    /// writers of these paths away meanwhile. Adapters SHOULD do it in one
+    /// step (by default: one call for each path and the folders).
+    async fn write_new(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        taken: &[String],
+        folders: &[String],
+    ) -> EntityResult<Option<FileStamp>> {
+        for candidate in std::iter::once(path).chain(taken.iter().map(String::as_str)) {
+            if self.read(candidate).await?.is_some() {
+                return Err(EntityError::AlreadyExists(format!("{candidate} exists")));
+            }
+        }
+        let stamp = self.write_stamped(path, bytes).await?;
+        self.create_dirs(folders).await?;
+        Ok(stamp)
+    }
+    /// Reads the file at `path`, hands its bytes to `edit`, and writes
+    /// what it answers as [`Self::write_stamped`] does. Callers keep other
+    /// writers of the file away meanwhile. Adapters SHOULD do it in one
+    /// step (by default: [`Self::read`], then [`Self::write_stamped`]).
+    async fn edit(&self, path: &str, edit: FileEdit) -> EntityResult<Edited> {
+        let Some(bytes) = self.read(path).await? else {
+            return Ok(Edited::Missing);
+        };
+        let Some(bytes) = edit(bytes)? else {
+            return Ok(Edited::Unchanged);
+        };
+        let stamp = self.write_stamped(path, &bytes).await?;
+        Ok(Edited::Written { bytes, stamp })
     }
     /// Creates a folder and its parents.
     async fn create_dir(&self, path: &str) -> EntityResult<()>;

@@ -9,15 +9,16 @@ use crate::entity::{
 };
 use crate::error::{EntityError, EntityResult, FieldError};
 use crate::ids::{EntityId, EntityType};
+use crate::known::{KnownEntities, Sorted};
 use crate::locks::WriteLocks;
-use crate::ports::{EntityIndex, EntityPage, EntityQuery, FileStamp, Vault, VaultProvider};
+use crate::ports::{Edited, EntityIndex, EntityPage, EntityQuery, FileStamp, Vault, VaultProvider};
 use crate::registry::{TemplateSet, TemplateSource};
 use crate::rules::RuleBook;
 use crate::synced::SyncedFiles;
 use crate::template::{Template, TemplateLayer};
 use crate::validate::{self, Severity, ValidationIssue};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use studiobrain_kernel::{
     Actor, Clock, EntityAction, EntityChange, Event, EventBus, EventKind, NoEvents, SystemClock,
@@ -83,9 +84,10 @@ type TypeKey = (TenantId, crate::ids::EntityType);
 type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 
 /// How long a read entity is served from memory. Every write through this
-/// service clears the cache at once; other server processes sharing the
-/// database see a change within twice this time (one request refreshes an
-/// expired entry while the others keep the current copy).
+/// service drops what it made stale at once (an update, the entity's own
+/// copy and every page; other writes, all of it); other server processes
+/// sharing the database see a change within twice this time (one request
+/// refreshes an expired entry while the others keep the current copy).
 const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One page of a list with the total of matching entities, as the read
@@ -115,6 +117,7 @@ pub struct EntityService {
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
+    known: KnownEntities,
     reads: Mutex<HashMap<EntityKey, (Arc<EntityView>, std::time::Instant)>>,
     lists: Mutex<HashMap<(TenantId, EntityQuery), (SharedPage, std::time::Instant)>>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
@@ -140,6 +143,7 @@ impl EntityService {
             templates: Mutex::new(HashMap::new()),
             rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
+            known: KnownEntities::default(),
             reads: Mutex::new(HashMap::new()),
             lists: Mutex::new(HashMap::new()),
             schemas: Mutex::new(HashMap::new()),
@@ -383,13 +387,33 @@ impl EntityService {
             })
             .collect();
         let named: Vec<_> = keys.iter().flatten().cloned().collect();
-        let existing = self.index.existing(tenant, &named).await?;
+        let existing = self.existing(tenant, &named).await?;
         for (reference, key) in references.iter().zip(&keys) {
             if !key.as_ref().is_some_and(|key| existing.contains(key)) {
                 issues.push(validate::dangling(reference));
             }
         }
         Ok(issues)
+    }
+
+    /// Which of `keys` name a live entity: those known to, and those the
+    /// index finds.
+    async fn existing(
+        &self,
+        tenant: &TenantId,
+        keys: &[(EntityType, EntityId)],
+    ) -> EntityResult<HashSet<(EntityType, EntityId)>> {
+        let Sorted {
+            mut known,
+            unknown,
+            generation,
+        } = self.known.sort(tenant, keys);
+        if !unknown.is_empty() {
+            let found = self.index.existing(tenant, &unknown).await?;
+            self.known.learn(tenant, generation, &found);
+            known.extend(found);
+        }
+        Ok(known)
     }
 
     /// The type's JSON Schema (the project's own, else the one derived
@@ -492,16 +516,35 @@ impl EntityService {
         }
     }
 
-    /// References can change validity of other entities; forget findings.
-    /// (Compiled schemas depend on templates and `_Schemas/` only: they are
-    /// forgotten when the templates are read again.)
+    /// Forgets every cached read, finding and entity known to exist: after
+    /// a change that may remove entities, whose references elsewhere then
+    /// dangle. (Compiled schemas depend on templates and `_Schemas/` only:
+    /// they are forgotten when the templates are read again.)
     fn forget_validations(&self) {
+        self.known.forget();
+        self.forget_findings();
+    }
+
+    /// After a create: references to the new entity no longer dangle, so
+    /// cached reads and findings go; what is known to exist stays true.
+    fn forget_findings(&self) {
         self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.lists.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// After an update of one entity: only its cached read and the cached
+    /// pages are stale. Findings are per revision, and no entity appeared
+    /// or went, so those of other entities stand.
+    fn forget_reads_of(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) {
+        self.reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(tenant.clone(), entity_type.clone(), id.clone()));
+        self.lists.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     async fn view(
@@ -683,32 +726,36 @@ impl EntityService {
             .entity_write_lock(tenant, &template.entity_type, &id)
             .await;
         let path = entity_path(&template, &id);
+        let taken = || EntityError::AlreadyExists(format!("{entity_type}/{id} already exists"));
         if self
             .index
             .exists(tenant, &template.entity_type, &id)
             .await?
-            || vault.read(&path).await?.is_some()
-            || vault
-                .read(&legacy_entity_path(&template, &id))
-                .await?
-                .is_some()
         {
-            return Err(EntityError::AlreadyExists(format!(
-                "{entity_type}/{id} already exists"
-            )));
+            return Err(taken());
         }
-        let written = vault.write_stamped(&path, bytes.as_bytes()).await?;
         let asset_folders: Vec<String> = template
             .asset_subfolders
             .iter()
             .map(|sub| format!("{}/{sub}", entity_dir(&template, &id)))
             .collect();
-        vault.create_dirs(&asset_folders).await?;
+        let written = vault
+            .write_new(
+                &path,
+                bytes.as_bytes(),
+                &[legacy_entity_path(&template, &id)],
+                &asset_folders,
+            )
+            .await
+            .map_err(|err| match err {
+                EntityError::AlreadyExists(_) => taken(),
+                other => other,
+            })?;
         let now = self.clock.now();
         let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
         self.index.upsert(tenant, &entity).await?;
         self.note_synced(tenant, &path, written);
-        self.forget_validations();
+        self.forget_findings();
         self.announce(tenant, EntityAction::Created, &entity, None, actor);
         self.view(tenant, &template, entity).await
     }
@@ -734,24 +781,32 @@ impl EntityService {
         let _write = self
             .entity_write_lock(tenant, &template.entity_type, &id)
             .await;
-        let (current, text) = self.read_current(tenant, &template, &id, if_match).await?;
-        let mut document = studiobrain_markdown::parse(&text)
-            .map_err(|err| EntityError::Invalid(format!("{}: {err}", current.path)))?;
-        let dates_itself = changes.fields.contains_key(LAST_UPDATED);
-        apply(&mut document, changes)?;
-        if studiobrain_markdown::render(&document) == text {
-            return self.view(tenant, &template, current).await;
-        }
-        if !dates_itself && document.frontmatter.contains_key(LAST_UPDATED) {
-            document
-                .frontmatter
-                .set(LAST_UPDATED, Value::String(self.today()));
-        }
-        let rendered = studiobrain_markdown::render(&document);
-        let entity = self
-            .store_revision(tenant, &template, &current, &rendered, actor)
+        let missing = || not_found(template.entity_type.as_str(), id.as_str());
+        let current = self
+            .index
+            .get(tenant, &template.entity_type, &id)
+            .await?
+            .ok_or_else(missing)?;
+        let edit = Edit {
+            path: current.path.clone(),
+            if_match: if_match.map(str::to_owned),
+            changes,
+            today: self.today(),
+        };
+        let edited = self
+            .vault(tenant)?
+            .edit(&current.path, Box::new(move |bytes| edit.apply_to(bytes)))
             .await?;
-        self.view(tenant, &template, entity).await
+        match edited {
+            Edited::Missing => Err(missing()),
+            Edited::Unchanged => self.view(tenant, &template, current).await,
+            Edited::Written { bytes, stamp } => {
+                let entity = self
+                    .mirror_revision(tenant, &template, &current, &bytes, stamp, actor)
+                    .await?;
+                self.view(tenant, &template, entity).await
+            }
+        }
     }
 
     /// The indexed entity and its file's text, refusing a stale `if_match`.
@@ -778,17 +833,7 @@ impl EntityService {
             .read(&current.path)
             .await?
             .ok_or_else(missing)?;
-        if let Some(expected) = if_match {
-            let found = content_hash(&bytes);
-            if expected.trim_matches('"') != found {
-                return Err(EntityError::Stale {
-                    expected: expected.to_owned(),
-                    found,
-                });
-            }
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| EntityError::Invalid(format!("{} is not UTF-8", current.path)))?;
+        let text = fresh_text(bytes, &current.path, if_match)?;
         Ok((current, text))
     }
 
@@ -810,18 +855,37 @@ impl EntityService {
             .vault(tenant)?
             .write_stamped(&current.path, text.as_bytes())
             .await?;
+        self.mirror_revision(tenant, template, current, text.as_bytes(), written, actor)
+            .await
+    }
+
+    /// Mirrors the next revision of `current`, just written to its file as
+    /// `bytes`, into the index; forgets the reads it made stale and
+    /// announces the update. Callers hold the write lock.
+    ///
+    /// # Errors
+    /// The index fails.
+    async fn mirror_revision(
+        &self,
+        tenant: &TenantId,
+        template: &Template,
+        current: &Entity,
+        bytes: &[u8],
+        written: Option<FileStamp>,
+        actor: &Actor,
+    ) -> EntityResult<Entity> {
         let entity = entity_from_file(
             template,
             &current.id,
             &current.path,
-            text.as_bytes(),
+            bytes,
             current.revision + 1,
             current.created_at,
             self.clock.now(),
         )?;
         self.index.upsert(tenant, &entity).await?;
         self.note_synced(tenant, &current.path, written);
-        self.forget_validations();
+        self.forget_reads_of(tenant, &entity.entity_type, &entity.id);
         self.announce(tenant, EntityAction::Updated, &entity, None, actor);
         Ok(entity)
     }
@@ -925,6 +989,61 @@ pub(crate) fn rejected(field: &str, message: &str) -> EntityError {
             field: field.to_owned(),
             message: message.to_owned(),
         }],
+    }
+}
+
+/// The text of an entity file's `bytes`, refusing them when `if_match`
+/// names another version.
+///
+/// # Errors
+/// [`EntityError::Stale`], or [`EntityError::Invalid`] for a file that is
+/// not UTF-8.
+fn fresh_text(bytes: Vec<u8>, path: &str, if_match: Option<&str>) -> EntityResult<String> {
+    if let Some(expected) = if_match {
+        let found = content_hash(&bytes);
+        if expected.trim_matches('"') != found {
+            return Err(EntityError::Stale {
+                expected: expected.to_owned(),
+                found,
+            });
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| EntityError::Invalid(format!("{path} is not UTF-8")))
+}
+
+/// An update's edit of an entity file, run where the file is read.
+struct Edit {
+    path: String,
+    if_match: Option<String>,
+    changes: EntityChanges,
+    /// The date `last_updated` takes.
+    today: String,
+}
+
+impl Edit {
+    /// The file's next content: the changes applied to the keys they name
+    /// (and `last_updated` dated), or `None` when they change nothing.
+    ///
+    /// # Errors
+    /// [`EntityError::Stale`]; [`EntityError::Invalid`] when the file no
+    /// longer parses or an identity key is changed.
+    fn apply_to(self, bytes: Vec<u8>) -> EntityResult<Option<Vec<u8>>> {
+        let text = fresh_text(bytes, &self.path, self.if_match.as_deref())?;
+        let mut document = studiobrain_markdown::parse(&text)
+            .map_err(|err| EntityError::Invalid(format!("{}: {err}", self.path)))?;
+        let dates_itself = self.changes.fields.contains_key(LAST_UPDATED);
+        apply(&mut document, self.changes)?;
+        let rendered = studiobrain_markdown::render(&document);
+        if rendered == text {
+            return Ok(None);
+        }
+        if dates_itself || !document.frontmatter.contains_key(LAST_UPDATED) {
+            return Ok(Some(rendered.into_bytes()));
+        }
+        document
+            .frontmatter
+            .set(LAST_UPDATED, Value::String(self.today));
+        Ok(Some(studiobrain_markdown::render(&document).into_bytes()))
     }
 }
 

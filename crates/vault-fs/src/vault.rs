@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use studiobrain_entity::ports::{FileStamp, Vault};
+use studiobrain_entity::ports::{Edited, FileEdit, FileStamp, Vault};
 use studiobrain_entity::{EntityError, EntityResult};
 
 /// A project folder on the local file system.
@@ -55,12 +55,24 @@ impl FsVault {
         Ok(self.real_root.get_or_init(|| real))
     }
 
+    /// Resolves each of `relative` inside the root, refusing escapes.
+    fn resolve_all(&self, relative: &[String]) -> EntityResult<Vec<PathBuf>> {
+        relative.iter().map(|path| self.resolve(path)).collect()
+    }
+
     /// Resolves `relative` inside the root, refusing escapes.
     fn resolve(&self, relative: &str) -> EntityResult<PathBuf> {
         let path = join(&self.root, relative)?;
         confined(&self.root, self.real_root()?, &path)?;
         Ok(path)
     }
+}
+
+/// Creates each of `folders` with its parents, in order.
+fn create_all(folders: &[PathBuf]) -> EntityResult<()> {
+    folders.iter().try_for_each(|folder| {
+        std::fs::create_dir_all(folder).map_err(io(format!("creating {}", folder.display())))
+    })
 }
 
 /// Makes the entries of a folder (a file or folder created, renamed or
@@ -111,6 +123,13 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io(format!("writing {}", path.display())))
+}
+
+/// [`write_atomically`], answering the stamp of the file as written.
+fn write_stamped(path: &Path, bytes: &[u8]) -> EntityResult<FileStamp> {
+    write_atomically(path, bytes)?;
+    let meta = std::fs::metadata(path).map_err(io(format!("stamping {}", path.display())))?;
+    Ok(stamp_of(&meta))
 }
 
 /// The stamp of a file from its metadata: size, inode, and modification
@@ -184,11 +203,59 @@ impl Vault for FsVault {
     async fn write_stamped(&self, path: &str, bytes: &[u8]) -> EntityResult<Option<FileStamp>> {
         let path = self.resolve(path)?;
         let bytes = bytes.to_vec();
+        blocking(move || write_stamped(&path, &bytes).map(Some)).await
+    }
+
+    /// Checks, writes and creates the folders on one file-system worker.
+    async fn write_new(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        taken: &[String],
+        folders: &[String],
+    ) -> EntityResult<Option<FileStamp>> {
+        let path = self.resolve(path)?;
+        let taken = taken
+            .iter()
+            .map(|taken| self.resolve(taken))
+            .collect::<EntityResult<Vec<_>>>()?;
+        let folders = self.resolve_all(folders)?;
+        let bytes = bytes.to_vec();
         blocking(move || {
-            write_atomically(&path, &bytes)?;
-            let meta =
-                std::fs::metadata(&path).map_err(io(format!("stamping {}", path.display())))?;
-            Ok(Some(stamp_of(&meta)))
+            for candidate in std::iter::once(&path).chain(&taken) {
+                if std::fs::symlink_metadata(candidate).is_ok() {
+                    return Err(EntityError::AlreadyExists(format!(
+                        "{} exists",
+                        candidate.display()
+                    )));
+                }
+            }
+            let stamp = write_stamped(&path, &bytes)?;
+            create_all(&folders)?;
+            Ok(Some(stamp))
+        })
+        .await
+    }
+
+    /// Reads, edits and writes on one file-system worker: one hand-off.
+    async fn edit(&self, path: &str, edit: FileEdit) -> EntityResult<Edited> {
+        let path = self.resolve(path)?;
+        blocking(move || {
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(Edited::Missing);
+                }
+                Err(err) => return Err(io(format!("reading {}", path.display()))(err)),
+            };
+            let Some(bytes) = edit(bytes)? else {
+                return Ok(Edited::Unchanged);
+            };
+            let stamp = write_stamped(&path, &bytes)?;
+            Ok(Edited::Written {
+                bytes,
+                stamp: Some(stamp),
+            })
         })
         .await
     }
@@ -201,16 +268,8 @@ impl Vault for FsVault {
 
     /// All in one blocking call; unsynced like [`Self::create_dir`].
     async fn create_dirs(&self, paths: &[String]) -> EntityResult<()> {
-        let paths = paths
-            .iter()
-            .map(|path| self.resolve(path))
-            .collect::<EntityResult<Vec<_>>>()?;
-        blocking(move || {
-            paths.iter().try_for_each(|path| {
-                std::fs::create_dir_all(path).map_err(io(format!("creating {}", path.display())))
-            })
-        })
-        .await
+        let paths = self.resolve_all(paths)?;
+        blocking(move || create_all(&paths)).await
     }
 
     async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
@@ -369,6 +428,103 @@ mod tests {
                 .expect("stamp"),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn an_edit_reads_and_writes_in_one_step_or_leaves_the_file() {
+        let (_dir, vault) = vault();
+        let path = "Characters/rex/CH_rex.md";
+        let upper: fn() -> FileEdit = || Box::new(|bytes| Ok(Some(bytes.to_ascii_uppercase())));
+        assert_eq!(
+            vault.edit(path, upper()).await.expect("edit"),
+            Edited::Missing
+        );
+        vault.write(path, b"id: rex\n").await.expect("written");
+
+        let Edited::Written { bytes, stamp } = vault.edit(path, upper()).await.expect("edit")
+        else {
+            panic!("the edit was not written");
+        };
+        assert_eq!(bytes, b"ID: REX\n");
+        assert_eq!(vault.read(path).await.expect("read"), Some(bytes));
+        assert_eq!(stamp, vault.stamp(path).await.expect("stamp"));
+
+        let unchanged = vault.edit(path, Box::new(|_| Ok(None))).await;
+        assert_eq!(unchanged.expect("edit"), Edited::Unchanged);
+        let refused = vault
+            .edit(
+                path,
+                Box::new(|_| Err(EntityError::Invalid("no".to_owned()))),
+            )
+            .await;
+        assert!(matches!(refused, Err(EntityError::Invalid(_))));
+        assert_eq!(
+            vault.read(path).await.expect("read").as_deref(),
+            Some(&b"ID: REX\n"[..]),
+            "an edit that changes nothing or fails leaves the file"
+        );
+        assert!(matches!(
+            vault.edit("../outside.md", upper()).await,
+            Err(EntityError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_new_file_is_refused_where_it_or_a_twin_exists() {
+        let (dir, vault) = vault();
+        let legacy = "Characters/CH_rex.md".to_owned();
+        let folders = ["Characters/rex/images".to_owned()];
+        vault.write(&legacy, b"old").await.expect("written");
+        let refused = vault
+            .write_new(
+                "Characters/rex/CH_rex.md",
+                b"new",
+                &[legacy.clone()],
+                &folders,
+            )
+            .await;
+        assert!(matches!(refused, Err(EntityError::AlreadyExists(_))));
+        assert!(
+            !dir.path().join("Characters/rex").exists(),
+            "a refused write touches nothing"
+        );
+
+        let written = vault
+            .write_new("Characters/ann/CH_ann.md", b"new", &[], &folders)
+            .await
+            .expect("written");
+        assert_eq!(
+            written,
+            vault
+                .stamp("Characters/ann/CH_ann.md")
+                .await
+                .expect("stamp")
+        );
+        assert!(dir.path().join("Characters/rex/images").is_dir());
+        let again = vault
+            .write_new("Characters/ann/CH_ann.md", b"newer", &[], &[])
+            .await;
+        assert!(matches!(again, Err(EntityError::AlreadyExists(_))));
+        assert_eq!(
+            vault
+                .read("Characters/ann/CH_ann.md")
+                .await
+                .expect("read")
+                .as_deref(),
+            Some(&b"new"[..])
+        );
+        assert!(matches!(
+            vault
+                .write_new(
+                    "Characters/bob/CH_bob.md",
+                    b"new",
+                    &["../x.md".to_owned()],
+                    &[]
+                )
+                .await,
+            Err(EntityError::Invalid(_))
+        ));
+        assert!(!dir.path().join("Characters/bob").exists());
     }
 
     #[tokio::test]
