@@ -10,6 +10,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -31,13 +33,25 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
     plain.then(|| raw.to_owned())
 }
 
+/// A new request id: one random prefix per process and a counter, unique
+/// across restarts and drawn without a system call per request.
+fn new_request_id() -> String {
+    static PREFIX: LazyLock<String> = LazyLock::new(|| {
+        let mut prefix = uuid::Uuid::new_v4().simple().to_string();
+        prefix.truncate(16);
+        prefix
+    });
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{:x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Opens one span per request (id, method, path), logs status and latency,
 /// and echoes the id in `X-Request-Id`.
 pub async fn trace_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = incoming_id(&req).unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
@@ -118,6 +132,20 @@ fn default_detail(status: StatusCode) -> String {
 mod tests {
     use super::*;
     use actix_web::{App, test, web};
+
+    #[actix_web::test]
+    async fn generated_request_ids_are_distinct_and_pass_as_client_ids() {
+        let (first, second) = (new_request_id(), new_request_id());
+        assert_ne!(first, second);
+        for id in [first, second] {
+            let echoed = ServiceRequest::from_request(
+                test::TestRequest::default()
+                    .insert_header((REQUEST_ID, id.as_str()))
+                    .to_http_request(),
+            );
+            assert_eq!(incoming_id(&echoed), Some(id), "plain and short");
+        }
+    }
 
     #[actix_web::test]
     async fn a_panicking_handler_answers_an_opaque_json_500() {

@@ -27,6 +27,7 @@ mod known;
 pub mod links;
 pub mod locks;
 pub mod ports;
+mod read_cache;
 pub mod registry;
 pub mod rename;
 pub mod rulebook;

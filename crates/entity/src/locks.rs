@@ -5,7 +5,7 @@
 //! runs alone.
 
 use crate::ids::{EntityId, EntityType};
-use std::hash::BuildHasher;
+use std::hash::BuildHasher as _;
 use studiobrain_kernel::TenantId;
 use tokio::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -13,11 +13,36 @@ use tokio::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// hash alike, which is rare and merely serialises them.
 const STRIPES: usize = 64;
 
-/// The write locks of one entity service.
-pub struct WriteLocks {
-    project: RwLock<()>,
+/// A fixed set of locks, one picked by the hash of a key: holders of
+/// different keys rarely wait for each other, holders of one key always do.
+pub(crate) struct StripedLocks {
     stripes: Vec<Mutex<()>>,
     hasher: std::collections::hash_map::RandomState,
+}
+
+impl Default for StripedLocks {
+    fn default() -> Self {
+        Self {
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+}
+
+impl StripedLocks {
+    /// Waits until no other holder of `key`'s lock runs.
+    pub(crate) async fn lock(&self, key: &impl std::hash::Hash) -> MutexGuard<'_, ()> {
+        let hash = self.hasher.hash_one(key);
+        let stripe = usize::try_from(hash % STRIPES as u64).unwrap_or_default();
+        self.stripes[stripe].lock().await
+    }
+}
+
+/// The write locks of one entity service.
+#[derive(Default)]
+pub struct WriteLocks {
+    project: RwLock<()>,
+    entities: StripedLocks,
 }
 
 /// Held while one entity is written: other writers of the same entity wait,
@@ -25,16 +50,6 @@ pub struct WriteLocks {
 pub struct EntityWriteGuard<'a> {
     _project: RwLockReadGuard<'a, ()>,
     _entity: MutexGuard<'a, ()>,
-}
-
-impl Default for WriteLocks {
-    fn default() -> Self {
-        Self {
-            project: RwLock::new(()),
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-            hasher: std::collections::hash_map::RandomState::new(),
-        }
-    }
 }
 
 impl WriteLocks {
@@ -52,9 +67,7 @@ impl WriteLocks {
         id: &EntityId,
     ) -> EntityWriteGuard<'_> {
         let project = self.project.read().await;
-        let hash = self.hasher.hash_one((tenant, entity_type, id));
-        let stripe = usize::try_from(hash % STRIPES as u64).unwrap_or_default();
-        let entity = self.stripes[stripe].lock().await;
+        let entity = self.entities.lock(&(tenant, entity_type, id)).await;
         EntityWriteGuard {
             _project: project,
             _entity: entity,

@@ -12,6 +12,7 @@ use crate::ids::{EntityId, EntityType};
 use crate::known::{KnownEntities, Sorted};
 use crate::locks::WriteLocks;
 use crate::ports::{Edited, EntityIndex, EntityPage, EntityQuery, FileStamp, Vault, VaultProvider};
+use crate::read_cache::ReadCache;
 use crate::registry::{TemplateSet, TemplateSource};
 use crate::rules::RuleBook;
 use crate::synced::SyncedFiles;
@@ -83,13 +84,6 @@ type TypeKey = (TenantId, crate::ids::EntityType);
 /// One entity of one tenant.
 type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 
-/// How long a read entity is served from memory. Every write through this
-/// service drops what it made stale at once (an update, the entity's own
-/// copy and every page; other writes, all of it); other server processes
-/// sharing the database see a change within twice this time (one request
-/// refreshes an expired entry while the others keep the current copy).
-const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// One page of a list with the total of matching entities, as the read
 /// cache holds and shares it.
 pub type SharedPage = Arc<(u64, Vec<EntityView>)>;
@@ -118,8 +112,8 @@ pub struct EntityService {
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
     validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
     known: KnownEntities,
-    reads: Mutex<HashMap<EntityKey, (Arc<EntityView>, std::time::Instant)>>,
-    lists: Mutex<HashMap<(TenantId, EntityQuery), (SharedPage, std::time::Instant)>>,
+    reads: ReadCache<EntityKey, Arc<EntityView>>,
+    lists: ReadCache<(TenantId, EntityQuery), SharedPage>,
     schemas: Mutex<HashMap<TypeKey, Arc<Result<crate::schema::CompiledSchema, String>>>>,
     locks: WriteLocks,
     clock: Arc<dyn Clock>,
@@ -144,8 +138,8 @@ impl EntityService {
             rules: Mutex::new(HashMap::new()),
             validations: Mutex::new(HashMap::new()),
             known: KnownEntities::default(),
-            reads: Mutex::new(HashMap::new()),
-            lists: Mutex::new(HashMap::new()),
+            reads: ReadCache::new(READ_CACHE_ENTRIES),
+            lists: ReadCache::new(LIST_CACHE_PAGES),
             schemas: Mutex::new(HashMap::new()),
             locks: WriteLocks::default(),
             clock: Arc::new(SystemClock),
@@ -528,8 +522,8 @@ impl EntityService {
     /// After a create: references to the new entity no longer dangle, so
     /// cached reads and findings go; what is known to exist stays true.
     fn forget_findings(&self) {
-        self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.lists.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.reads.clear();
+        self.lists.clear();
         self.validations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -541,10 +535,8 @@ impl EntityService {
     /// or went, so those of other entities stand.
     fn forget_reads_of(&self, tenant: &TenantId, entity_type: &EntityType, id: &EntityId) {
         self.reads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .remove(&(tenant.clone(), entity_type.clone(), id.clone()));
-        self.lists.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.lists.clear();
     }
 
     async fn view(
@@ -602,37 +594,22 @@ impl EntityService {
         let template = self.template(tenant, entity_type).await?;
         let id = EntityId::parse(id).map_err(|_| not_found(entity_type, id))?;
         let key = (tenant.clone(), template.entity_type.clone(), id.clone());
-        let now = std::time::Instant::now();
-        {
-            let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((view, fresh_until)) = reads.get_mut(&key) {
-                if *fresh_until > now {
-                    return Ok(view.clone());
-                }
-                // Expired: this request refreshes it; the others keep the
-                // current copy meanwhile instead of all reading at once.
-                *fresh_until = now + READ_CACHE_TTL;
-            }
-        }
-        let Some(entity) = self.index.get(tenant, &template.entity_type, &id).await? else {
-            self.reads
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
-            return Err(not_found(entity_type, id.as_str()));
-        };
-        let view = Arc::new(self.view(tenant, &template, entity).await?);
-        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-        if reads.len() >= READ_CACHE_ENTRIES {
-            reads.clear();
-        }
-        reads.insert(key, (view.clone(), now + READ_CACHE_TTL));
-        Ok(view)
+        self.reads
+            .get_or_fill(key, async || {
+                let entity = self
+                    .index
+                    .get(tenant, &template.entity_type, &id)
+                    .await?
+                    .ok_or_else(|| not_found(entity_type, id.as_str()))?;
+                Ok(Arc::new(self.view(tenant, &template, entity).await?))
+            })
+            .await
     }
 
     /// A page of entities with their validation. Pages are served from
-    /// memory for up to [`READ_CACHE_TTL`] and refreshed by one request at a
-    /// time, like single reads, and forgotten by every write of the service.
+    /// memory for up to a second, computed and refreshed by one request at
+    /// a time, like single reads, and forgotten by every write of the
+    /// service.
     ///
     /// # Errors
     /// [`EntityError::NotFound`] for an unknown type.
@@ -655,33 +632,18 @@ impl EntityService {
         tenant: &TenantId,
         query: EntityQuery,
     ) -> EntityResult<SharedPage> {
-        let key = (tenant.clone(), query);
-        let now = std::time::Instant::now();
-        {
-            let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((page, fresh_until)) = lists.get_mut(&key) {
-                if *fresh_until > now {
-                    return Ok(page.clone());
+        let key = (tenant.clone(), query.clone());
+        self.lists
+            .get_or_fill(key, async || {
+                let template = self.template(tenant, query.entity_type.as_str()).await?;
+                let EntityPage { total, entities } = self.index.list(tenant, &query).await?;
+                let mut views = Vec::with_capacity(entities.len());
+                for entity in entities {
+                    views.push(self.view(tenant, &template, entity).await?);
                 }
-                // Expired: this request refreshes it; the others keep the
-                // current copy meanwhile instead of all reading at once.
-                *fresh_until = now + READ_CACHE_TTL;
-            }
-        }
-        let query = &key.1;
-        let template = self.template(tenant, query.entity_type.as_str()).await?;
-        let EntityPage { total, entities } = self.index.list(tenant, query).await?;
-        let mut views = Vec::with_capacity(entities.len());
-        for entity in entities {
-            views.push(self.view(tenant, &template, entity).await?);
-        }
-        let page = Arc::new((total, views));
-        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
-        if lists.len() >= LIST_CACHE_PAGES {
-            lists.clear();
-        }
-        lists.insert(key, (page.clone(), now + READ_CACHE_TTL));
-        Ok(page)
+                Ok(Arc::new((total, views)))
+            })
+            .await
     }
 
     /// Creates an entity from its template: the file at
