@@ -479,7 +479,7 @@ mod tests {
             .write_new(
                 "Characters/rex/CH_rex.md",
                 b"new",
-                &[legacy.clone()],
+                std::slice::from_ref(&legacy),
                 &folders,
             )
             .await;
