@@ -31,7 +31,8 @@ pub(crate) struct KnownEntities {
 #[derive(Debug)]
 struct Known {
     keys: HashSet<Key>,
-    /// When the oldest remembered entity was learnt.
+    /// When everything was last forgotten: no entity is remembered longer
+    /// than [`KNOWN_FOR`] from then.
     since: Instant,
     /// Counts forgets: what was looked up before one is not learnt after.
     generation: u64,

@@ -64,11 +64,12 @@ pub trait Vault: Send + Sync {
         self.stamp(path).await
     }
     /// Writes a new file as [`Self::write_stamped`] does, then creates
-    /// `folders` as [`Self::create_dirs`] does. MUST answer
-    /// `AlreadyExists`, touching nothing, when `path` or one of `taken` (a
-    /// path the same thing could be found at) exists. Callers keep other
-    /// writers of these paths away meanwhile. Adapters SHOULD do it in one
-    /// step (by default: one call for each path and the folders).
+    /// `folders` as [`Self::create_dirs`] does; when the folders fail, the
+    /// file is removed again. MUST answer `AlreadyExists`, touching
+    /// nothing, when `path` or one of `taken` (a path the same thing could
+    /// be found at) exists. Callers keep other writers of these paths away
+    /// meanwhile. Adapters SHOULD do it in one step (by default: one call
+    /// for each path and the folders).
     async fn write_new(
         &self,
         path: &str,
@@ -82,7 +83,10 @@ pub trait Vault: Send + Sync {
             }
         }
         let stamp = self.write_stamped(path, bytes).await?;
-        self.create_dirs(folders).await?;
+        if let Err(err) = self.create_dirs(folders).await {
+            let _ = self.remove_dir(path).await;
+            return Err(err);
+        }
         Ok(stamp)
     }
     /// Reads the file at `path`, hands its bytes to `edit`, and writes

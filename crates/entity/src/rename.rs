@@ -425,9 +425,14 @@ impl EntityService {
             self.changed();
             return Err(err);
         }
-        self.index().purge(tenant, kind, &old).await?;
-        self.index().upsert_all(tenant, &rows).await?;
+        let indexed = async {
+            self.index().purge(tenant, kind, &old).await?;
+            self.index().upsert_all(tenant, &rows).await
+        }
+        .await;
+        // The old id is gone from the index even when the rest failed.
         self.changed();
+        indexed?;
         for (n, row) in rows.iter().enumerate() {
             if n == 0 {
                 self.announce(tenant, EntityAction::Renamed, row, Some(&old), actor);

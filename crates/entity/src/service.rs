@@ -12,7 +12,7 @@ use crate::ids::{EntityId, EntityType};
 use crate::known::{KnownEntities, Sorted};
 use crate::locks::WriteLocks;
 use crate::ports::{Edited, EntityIndex, EntityPage, EntityQuery, FileStamp, Vault, VaultProvider};
-use crate::read_cache::ReadCache;
+use crate::read_cache::{READ_CACHE_TTL, ReadCache};
 use crate::registry::{TemplateSet, TemplateSource};
 use crate::rules::RuleBook;
 use crate::synced::SyncedFiles;
@@ -88,6 +88,15 @@ type EntityKey = (TenantId, crate::ids::EntityType, EntityId);
 /// cache holds and shares it.
 pub type SharedPage = Arc<(u64, Vec<EntityView>)>;
 
+/// How long an entity revision's findings are kept: they depend on which
+/// other entities exist, which this service's own writes tell it at once
+/// and other server processes sharing the database do not.
+const VALIDATION_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Most entity revisions whose findings are kept; all are forgotten when
+/// full.
+const MOST_VALIDATIONS: usize = 50_000;
+
 /// Most list pages kept in the read cache; it is emptied when full.
 const LIST_CACHE_PAGES: usize = 1_000;
 
@@ -110,7 +119,7 @@ pub struct EntityService {
     shipped: Arc<TemplateSet>,
     templates: Mutex<HashMap<TenantId, Arc<TemplateSet>>>,
     rules: Mutex<HashMap<TenantId, Arc<RuleBook>>>,
-    validations: Mutex<HashMap<RevisionKey, Arc<Vec<ValidationIssue>>>>,
+    validations: ReadCache<RevisionKey, Arc<Vec<ValidationIssue>>>,
     known: KnownEntities,
     reads: ReadCache<EntityKey, Arc<EntityView>>,
     lists: ReadCache<(TenantId, EntityQuery), SharedPage>,
@@ -136,10 +145,10 @@ impl EntityService {
             shipped,
             templates: Mutex::new(HashMap::new()),
             rules: Mutex::new(HashMap::new()),
-            validations: Mutex::new(HashMap::new()),
+            validations: ReadCache::new(MOST_VALIDATIONS, VALIDATION_TTL),
             known: KnownEntities::default(),
-            reads: ReadCache::new(READ_CACHE_ENTRIES),
-            lists: ReadCache::new(LIST_CACHE_PAGES),
+            reads: ReadCache::new(READ_CACHE_ENTRIES, READ_CACHE_TTL),
+            lists: ReadCache::new(LIST_CACHE_PAGES, READ_CACHE_TTL),
             schemas: Mutex::new(HashMap::new()),
             locks: WriteLocks::default(),
             clock: Arc::new(SystemClock),
@@ -477,30 +486,20 @@ impl EntityService {
             entity.id.to_string(),
             entity.revision,
         );
-        if let Some(found) = self
-            .validations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(found.clone());
-        }
-        let issues = self
-            .findings(
-                tenant,
-                template,
-                entity.id.as_str(),
-                &entity.fields,
-                &entity.body,
-            )
-            .await?;
-        let issues = Arc::new(issues);
-        let mut cache = self.validations.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() > 50_000 {
-            cache.clear();
-        }
-        cache.insert(key, issues.clone());
-        Ok(issues)
+        self.validations
+            .get_or_fill(key, async || {
+                let issues = self
+                    .findings(
+                        tenant,
+                        template,
+                        entity.id.as_str(),
+                        &entity.fields,
+                        &entity.body,
+                    )
+                    .await?;
+                Ok(Arc::new(issues))
+            })
+            .await
     }
 
     /// Records the stamp a file had when its row was committed with it.
@@ -524,10 +523,7 @@ impl EntityService {
     fn forget_findings(&self) {
         self.reads.clear();
         self.lists.clear();
-        self.validations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.validations.clear();
     }
 
     /// After an update of one entity: only its cached read and the cached

@@ -687,14 +687,19 @@ impl Reconciler {
     /// Writes prepared changes to the index in batched transactions.
     async fn write(&self, tenant: &TenantId, prepared: &Prepared) -> EntityResult<()> {
         let index = self.entities.index();
-        for chunk in prepared.removed.chunks(BATCH) {
-            index.remove_all(tenant, chunk).await?;
+        let written = async {
+            for chunk in prepared.removed.chunks(BATCH) {
+                index.remove_all(tenant, chunk).await?;
+            }
+            for chunk in prepared.entities.chunks(BATCH) {
+                index.upsert_all(tenant, chunk).await?;
+            }
+            Ok(())
         }
-        for chunk in prepared.entities.chunks(BATCH) {
-            index.upsert_all(tenant, chunk).await?;
-        }
+        .await;
+        // What was written before a failure changed the index too.
         self.entities.changed();
-        Ok(())
+        written
     }
 
     /// Announces written changes as made by `actor` and adds them to the

@@ -223,15 +223,24 @@ impl Vault for FsVault {
         let bytes = bytes.to_vec();
         blocking(move || {
             for candidate in std::iter::once(&path).chain(&taken) {
-                if std::fs::symlink_metadata(candidate).is_ok() {
-                    return Err(EntityError::AlreadyExists(format!(
-                        "{} exists",
-                        candidate.display()
-                    )));
+                match std::fs::symlink_metadata(candidate) {
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(io(format!("checking {}", candidate.display()))(err)),
+                    Ok(_) => {
+                        return Err(EntityError::AlreadyExists(format!(
+                            "{} exists",
+                            candidate.display()
+                        )));
+                    }
                 }
             }
             let stamp = write_stamped(&path, &bytes)?;
-            create_all(&folders)?;
+            if let Err(err) = create_all(&folders) {
+                // Without its folders the file is not written: a retry
+                // must not find it taken.
+                let _ = std::fs::remove_file(&path);
+                return Err(err);
+            }
             Ok(Some(stamp))
         })
         .await
@@ -525,6 +534,18 @@ mod tests {
             Err(EntityError::Invalid(_))
         ));
         assert!(!dir.path().join("Characters/bob").exists());
+
+        // A folder that cannot be made (inside the file itself) takes the
+        // file back with it: a retry does not find the path taken.
+        let unmakeable = ["Characters/eve/CH_eve.md/images".to_owned()];
+        let failed = vault
+            .write_new("Characters/eve/CH_eve.md", b"new", &[], &unmakeable)
+            .await;
+        assert!(matches!(failed, Err(EntityError::Unexpected(_))));
+        assert_eq!(
+            vault.read("Characters/eve/CH_eve.md").await.expect("read"),
+            None
+        );
     }
 
     #[tokio::test]
