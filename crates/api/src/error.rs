@@ -1,5 +1,5 @@
 //! The HTTP error model: every error body is `{"detail": "..."}`. Domain
-//! errors map to statuses in one table ([`status_of`]); 5xx bodies are
+//! errors map to statuses in one table (`status_of`); 5xx bodies are
 //! opaque and their cause is logged with the request id.
 
 use actix_web::http::StatusCode;

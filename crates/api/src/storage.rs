@@ -82,7 +82,7 @@ impl Storage {
 
     /// Starts the store's own background work: on SQLite, copying the
     /// write-ahead log back into the database every
-    /// [`WAL_CHECKPOINT_EVERY`], off the writer's path.
+    /// `WAL_CHECKPOINT_EVERY`, off the writer's path.
     pub fn start_maintenance(&self) {
         if let Self::Sql { store, .. } = self {
             tokio::spawn(checkpoint_wal(store.clone()));

@@ -24,7 +24,7 @@ pub struct RegisterInput {
     pub password: String,
     /// Display name; defaults to the address's local part.
     pub display_name: Option<String>,
-    /// Name of the new tenant; defaults to "<display name>'s studio".
+    /// Name of the new tenant; defaults to `"<display name>'s studio"`.
     pub tenant_name: Option<String>,
 }
 
