@@ -31,6 +31,10 @@ pub(crate) struct Measurement {
     pub p50_ms: f64,
     /// 99th percentile latency.
     pub p99_ms: f64,
+    /// The server's CPU time (user and system) per request, when its
+    /// process was watched ([`Load::server_pid`]): steadier from run to
+    /// run than throughput on a machine shared with the load generator.
+    pub server_cpu_ms: Option<f64>,
 }
 
 /// The server under test; killed and its data removed on drop.
@@ -309,6 +313,8 @@ pub(crate) struct Load<'a> {
     pub connections: &'a str,
     /// A wrk Lua script shaping each request, if any.
     pub script: Option<&'a Path>,
+    /// The server's process, to measure its CPU time per request.
+    pub server_pid: Option<u32>,
 }
 
 fn wrk(name: &str, url: &str, token: Option<&str>) -> anyhow::Result<Measurement> {
@@ -318,6 +324,7 @@ fn wrk(name: &str, url: &str, token: Option<&str>) -> anyhow::Result<Measurement
         token,
         connections: CONNECTIONS,
         script: None,
+        server_pid: None,
     })
 }
 
@@ -332,7 +339,9 @@ pub(crate) fn run_load(load: &Load<'_>) -> anyhow::Result<Measurement> {
     if let Some(script) = load.script {
         cmd.arg("-s").arg(script);
     }
+    let cpu_before = load.server_pid.map(cpu_ms).transpose()?;
     let output = cmd.arg(load.url).output().context("running wrk")?;
+    let cpu_after = load.server_pid.map(cpu_ms).transpose()?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || text.contains("Non-2xx") {
         bail!("wrk run '{name}' failed or saw errors:\n{text}");
@@ -343,12 +352,49 @@ pub(crate) fn run_load(load: &Load<'_>) -> anyhow::Result<Measurement> {
             .map(str::trim)
             .with_context(|| format!("'{prefix}' missing in wrk output:\n{text}"))
     };
+    let requests: f64 = text
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .with_context(|| format!("the request count is missing in wrk output:\n{text}"))?
+        .0
+        .parse()?;
     Ok(Measurement {
         name: name.to_owned(),
         requests_per_sec: field("Requests/sec:")?.parse()?,
         p50_ms: millis(field("50%")?)?,
         p99_ms: millis(field("99%")?)?,
+        server_cpu_ms: cpu_before
+            .zip(cpu_after)
+            .map(|(before, after)| (after - before) / requests.max(1.0)),
     })
+}
+
+/// CPU time (user and system) a process has used, in milliseconds, from
+/// `/proc/<pid>/stat`.
+fn cpu_ms(pid: u32) -> anyhow::Result<f64> {
+    static TICKS_PER_SECOND: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: utime and stime are the 12th and 13th of them.
+    let after_name = stat
+        .rsplit_once(')')
+        .context("unexpected /proc stat format")?
+        .1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields
+        .get(11)
+        .zip(fields.get(12))
+        .context("unexpected /proc stat format")
+        .and_then(|(user, system)| Ok(user.parse::<f64>()? + system.parse::<f64>()?))?;
+    let per_second = match TICKS_PER_SECOND.get() {
+        Some(ticks) => *ticks,
+        None => {
+            let output = Command::new("getconf").arg("CLK_TCK").output()?;
+            let ticks: f64 = String::from_utf8_lossy(&output.stdout).trim().parse()?;
+            *TICKS_PER_SECOND.get_or_init(|| ticks)
+        }
+    };
+    Ok(ticks * 1000.0 / per_second)
 }
 
 /// Parses wrk's `1.23ms`, `456.00us` or `1.2s`.
@@ -375,6 +421,35 @@ mod tests {
         assert_eq!(millis("1.50ms").ok(), Some(1.5));
         assert_eq!(millis("2s").ok(), Some(2000.0));
         assert!(millis("3h").is_err());
+    }
+
+    #[test]
+    fn reads_a_process_cpu_time_in_milliseconds() {
+        let pid = std::process::id();
+        let started = std::time::Instant::now();
+        let before = cpu_ms(pid).expect("cpu time");
+        let mut spin = 0_u64;
+        let grown = loop {
+            for _ in 0..1_000_000 {
+                spin = std::hint::black_box(spin.wrapping_add(1));
+            }
+            let grown = cpu_ms(pid).expect("cpu time") - before;
+            if grown >= 30.0 {
+                break grown;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "spinning does not show as CPU time"
+            );
+        };
+        // Not more than every core of the machine for the whole time, with
+        // a clock tick of slack either side.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        assert!(
+            grown <= elapsed * cores + 20.0,
+            "{grown} ms of CPU in {elapsed} ms"
+        );
     }
 
     #[test]

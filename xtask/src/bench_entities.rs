@@ -1,8 +1,10 @@
 //! `cargo xtask bench entities`: a generated project of 10,000 entities on
 //! SQLite, served by the release binary and driven with wrk: one entity,
 //! a filtered list, sustained creates and one-field updates. Reports the
-//! cold start (scan and index of every file) and memory after indexing.
-//! Baseline: `GET /health` measured in the same run.
+//! cold start (scan and index of every file) and memory after indexing,
+//! and the server's CPU time per request of each scenario (steadier than
+//! throughput on a machine shared with wrk). Baseline: `GET /health`
+//! measured in the same run.
 
 use crate::bench::{
     Load, Measurement, create_owner, http, json_string, rss_kib, run_load, start_server_in,
@@ -152,6 +154,7 @@ pub fn run() -> anyhow::Result<()> {
     let (create, update) = (scripts.join("create.lua"), scripts.join("update.lua"));
     std::fs::write(&create, create_script(&token))?;
     std::fs::write(&update, update_script(&token, ENTITIES / 16))?;
+    let server_pid = Some(server.child.id());
     let load = |name: &'static str,
                 url: String,
                 connections: &'static str,
@@ -162,6 +165,7 @@ pub fn run() -> anyhow::Result<()> {
             token: Some(&token),
             connections,
             script,
+            server_pid,
         })
     };
     let rows: Vec<Measurement> = vec![
@@ -171,6 +175,7 @@ pub fn run() -> anyhow::Result<()> {
             token: None,
             connections: "64",
             script: None,
+            server_pid,
         })?,
         load(
             "GET /api/entity/character/{id}",
@@ -206,16 +211,22 @@ pub fn run() -> anyhow::Result<()> {
     drop(server);
     let _ = std::fs::remove_dir_all(&root);
 
-    println!("\n| scenario | req/s | ratio to /health | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "\n| scenario | req/s | ratio to /health | p50 ms | p99 ms | server CPU ms/req | CPU ratio to /health |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let health_cpu = rows[0].server_cpu_ms.unwrap_or(f64::NAN);
     for m in &rows {
+        let cpu = m.server_cpu_ms.unwrap_or(f64::NAN);
         println!(
-            "| {} | {:.0} | {:.3} | {:.2} | {:.2} |",
+            "| {} | {:.0} | {:.3} | {:.2} | {:.2} | {:.3} | {:.1} |",
             m.name,
             m.requests_per_sec,
             m.requests_per_sec / rows[0].requests_per_sec,
             m.p50_ms,
-            m.p99_ms
+            m.p99_ms,
+            cpu,
+            cpu / health_cpu
         );
     }
     println!(

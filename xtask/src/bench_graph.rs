@@ -49,6 +49,7 @@ fn loads(base: &str, token: &str) -> anyhow::Result<Vec<Measurement>> {
             token: Some(token),
             connections: "2",
             script: None,
+            server_pid: None,
         })
     };
     Ok(vec![
@@ -302,6 +303,7 @@ fn universe(root: &Path, templates: &Path) -> anyhow::Result<(Measurement, Strin
         token: Some(&token),
         connections: "2",
         script: None,
+        server_pid: None,
     })?;
     Ok((measured, shape))
 }
