@@ -21,17 +21,21 @@ async fn owner_token(app: &TestApp) -> String {
     text(&owner, "access_token").to_owned()
 }
 
+/// A token of an editor of the local studio (the sample project).
+async fn local_editor(app: &TestApp) -> String {
+    app.local_member(
+        "writer@studio.example",
+        studiobrain_auth::models::Role::Editor,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn create_read_update_delete_through_the_files() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     // In desktop mode the registered owner gets a studio of their own; the
     // local owner's studio is the sample project.
-    let token = app
-        .local_member(
-            "writer@studio.example",
-            studiobrain_auth::models::Role::Editor,
-        )
-        .await;
+    let token = local_editor(&app).await;
 
     let created = app
         .post(
@@ -353,12 +357,7 @@ async fn dangling_references(app: &TestApp, token: &str, id: &str) -> Vec<String
 #[tokio::test]
 async fn reference_findings_follow_creates_updates_and_deletes_of_what_they_name() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let token = app
-        .local_member(
-            "writer@studio.example",
-            studiobrain_auth::models::Role::Editor,
-        )
-        .await;
+    let token = local_editor(&app).await;
     let create = |kind: &'static str, body: Value| {
         let (app, token) = (&app, &token);
         async move {
