@@ -265,7 +265,7 @@ impl EntityService {
     /// Forgets cached reads and validation after a change made outside the
     /// service's own write paths (a reconcile).
     pub fn changed(&self) {
-        self.forget_validations();
+        self.forget_everything();
     }
 
     /// The cached rule book of a tenant (for the rulebook module).
@@ -348,7 +348,7 @@ impl EntityService {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(owner, _), _| owner != tenant);
-        self.forget_validations();
+        self.forget_everything();
         Ok(set)
     }
 
@@ -513,7 +513,7 @@ impl EntityService {
     /// a change that may remove entities, whose references elsewhere then
     /// dangle. (Compiled schemas depend on templates and `_Schemas/` only:
     /// they are forgotten when the templates are read again.)
-    fn forget_validations(&self) {
+    fn forget_everything(&self) {
         self.known.forget();
         self.forget_findings();
     }
@@ -886,7 +886,7 @@ impl EntityService {
         self.index
             .mark_deleted(tenant, &template.entity_type, &id, now)
             .await?;
-        self.forget_validations();
+        self.forget_everything();
         self.announce(tenant, EntityAction::Deleted, &current, None, actor);
         Ok(())
     }
@@ -931,7 +931,7 @@ impl EntityService {
                 report.indexed += chunk.len() as u64;
             }
         }
-        self.forget_validations();
+        self.forget_everything();
         Ok(report)
     }
 }

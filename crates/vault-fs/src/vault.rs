@@ -125,6 +125,15 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> EntityResult<()> {
     result.map_err(io(format!("writing {}", path.display())))
 }
 
+/// The bytes of the file at `path`, or `None` if there is none.
+fn read_if_present(path: &Path) -> EntityResult<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(io(format!("reading {}", path.display()))(err)),
+    }
+}
+
 /// [`write_atomically`], answering the stamp of the file as written.
 fn write_stamped(path: &Path, bytes: &[u8]) -> EntityResult<FileStamp> {
     write_atomically(path, bytes)?;
@@ -186,12 +195,7 @@ fn list_files(
 impl Vault for FsVault {
     async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>> {
         let path = self.resolve(path)?;
-        blocking(move || match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(io(format!("reading {}", path.display()))(err)),
-        })
-        .await
+        blocking(move || read_if_present(&path)).await
     }
 
     async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()> {
@@ -215,10 +219,7 @@ impl Vault for FsVault {
         folders: &[String],
     ) -> EntityResult<Option<FileStamp>> {
         let path = self.resolve(path)?;
-        let taken = taken
-            .iter()
-            .map(|taken| self.resolve(taken))
-            .collect::<EntityResult<Vec<_>>>()?;
+        let taken = self.resolve_all(taken)?;
         let folders = self.resolve_all(folders)?;
         let bytes = bytes.to_vec();
         blocking(move || {
@@ -250,12 +251,8 @@ impl Vault for FsVault {
     async fn edit(&self, path: &str, edit: FileEdit) -> EntityResult<Edited> {
         let path = self.resolve(path)?;
         blocking(move || {
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    return Ok(Edited::Missing);
-                }
-                Err(err) => return Err(io(format!("reading {}", path.display()))(err)),
+            let Some(bytes) = read_if_present(&path)? else {
+                return Ok(Edited::Missing);
             };
             let Some(bytes) = edit(bytes)? else {
                 return Ok(Edited::Unchanged);
