@@ -554,81 +554,14 @@ mod tests {
     use super::*;
     use crate::entity::Entity;
     use crate::ids::EntityId;
-    use crate::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, VaultProvider};
+    use crate::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery};
     use crate::registry::TemplateSource;
     use crate::template::TemplateLayer;
+    use crate::test_vault::{MemoryVault, OneVault};
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use serde_json::json;
     use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    /// A project folder in memory.
-    #[derive(Default)]
-    struct MemoryVault(Mutex<BTreeMap<String, Vec<u8>>>);
-
-    impl MemoryVault {
-        fn files(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-            self.0.lock().expect("lock")
-        }
-
-        fn text(&self, path: &str) -> Option<String> {
-            self.files()
-                .get(path)
-                .map(|b| String::from_utf8(b.clone()).expect("utf-8"))
-        }
-
-        fn put(&self, path: &str, text: &str) {
-            self.files()
-                .insert(path.to_owned(), text.as_bytes().to_vec());
-        }
-    }
-
-    #[async_trait]
-    impl Vault for MemoryVault {
-        async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>> {
-            Ok(self.files().get(path).cloned())
-        }
-        async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()> {
-            self.files().insert(path.to_owned(), bytes.to_vec());
-            Ok(())
-        }
-        async fn create_dir(&self, _path: &str) -> EntityResult<()> {
-            Ok(())
-        }
-        async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
-            let mut files = self.files();
-            if files.contains_key(to) {
-                return Err(EntityError::AlreadyExists(to.into()));
-            }
-            let bytes = files
-                .remove(from)
-                .ok_or_else(|| EntityError::NotFound(from.into()))?;
-            files.insert(to.to_owned(), bytes);
-            Ok(())
-        }
-        async fn remove_dir(&self, path: &str) -> EntityResult<()> {
-            self.files()
-                .retain(|p, _| !p.starts_with(&format!("{path}/")));
-            Ok(())
-        }
-        async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
-            Ok(self
-                .files()
-                .keys()
-                .filter(|p| p.starts_with(&format!("{dir}/")) && p.ends_with(suffix))
-                .cloned()
-                .collect())
-        }
-    }
-
-    struct OneVault(Arc<MemoryVault>);
-
-    impl VaultProvider for OneVault {
-        fn vault(&self, _tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
-            Ok(self.0.clone())
-        }
-    }
 
     /// The catalog never touches the index.
     struct NoIndex;

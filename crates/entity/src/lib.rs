@@ -37,6 +37,8 @@ pub mod search;
 pub mod service;
 pub mod synced;
 pub mod template;
+#[cfg(test)]
+mod test_vault;
 pub mod trash;
 pub mod validate;
 pub mod words;

@@ -496,92 +496,14 @@ async fn write_all(
 mod tests {
     use super::*;
     use crate::entity::Entity;
-    use crate::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery, VaultProvider};
+    use crate::ports::{DeletedEntity, EntityIndex, EntityPage, EntityQuery};
     use crate::registry::{TemplateSet, TemplateSource};
     use crate::template::TemplateLayer;
+    use crate::test_vault::{MemoryVault, OneVault};
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::HashMap;
     use std::sync::Mutex;
-
-    /// A project folder in memory whose writes to one path can be made to
-    /// fail.
-    #[derive(Default)]
-    struct MemoryVault {
-        files: Mutex<BTreeMap<String, Vec<u8>>>,
-        failing: Mutex<Option<String>>,
-    }
-
-    impl MemoryVault {
-        fn files(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-            self.files.lock().expect("lock")
-        }
-
-        fn put(&self, path: &str, text: &str) {
-            self.files()
-                .insert(path.to_owned(), text.as_bytes().to_vec());
-        }
-
-        fn text(&self, path: &str) -> Option<String> {
-            self.files()
-                .get(path)
-                .map(|b| String::from_utf8(b.clone()).expect("utf-8"))
-        }
-    }
-
-    #[async_trait]
-    impl Vault for MemoryVault {
-        async fn read(&self, path: &str) -> EntityResult<Option<Vec<u8>>> {
-            Ok(self.files().get(path).cloned())
-        }
-        async fn write(&self, path: &str, bytes: &[u8]) -> EntityResult<()> {
-            if self.failing.lock().expect("lock").as_deref() == Some(path) {
-                return Err(EntityError::Unexpected(anyhow::anyhow!("disk full")));
-            }
-            self.files().insert(path.to_owned(), bytes.to_vec());
-            Ok(())
-        }
-        async fn create_dir(&self, _path: &str) -> EntityResult<()> {
-            Ok(())
-        }
-        async fn rename(&self, from: &str, to: &str) -> EntityResult<()> {
-            let mut files = self.files();
-            let inside = |p: &str, dir: &str| p == dir || p.starts_with(&format!("{dir}/"));
-            if files.keys().any(|p| inside(p, to)) {
-                return Err(EntityError::AlreadyExists(to.into()));
-            }
-            let moving: Vec<String> = files.keys().filter(|p| inside(p, from)).cloned().collect();
-            if moving.is_empty() {
-                return Err(EntityError::NotFound(from.into()));
-            }
-            for path in moving {
-                let bytes = files.remove(&path).expect("listed");
-                files.insert(format!("{to}{}", &path[from.len()..]), bytes);
-            }
-            Ok(())
-        }
-        async fn remove_dir(&self, path: &str) -> EntityResult<()> {
-            self.files()
-                .retain(|p, _| !p.starts_with(&format!("{path}/")));
-            Ok(())
-        }
-        async fn list(&self, dir: &str, suffix: &str) -> EntityResult<Vec<String>> {
-            Ok(self
-                .files()
-                .keys()
-                .filter(|p| p.starts_with(&format!("{dir}/")) && p.ends_with(suffix))
-                .cloned()
-                .collect())
-        }
-    }
-
-    struct OneVault(Arc<MemoryVault>);
-
-    impl VaultProvider for OneVault {
-        fn vault(&self, _tenant: &TenantId) -> EntityResult<Arc<dyn Vault>> {
-            Ok(self.0.clone())
-        }
-    }
 
     /// Rows by type and id, with their deleted mark.
     type Rows = HashMap<(EntityType, EntityId), (Entity, bool)>;
@@ -945,7 +867,7 @@ mod tests {
         assert_eq!(*vault.files(), before);
 
         // The last write fails: everything written before is put back.
-        *vault.failing.lock().expect("lock") = Some("Locations/rex/LOC_rex.md".into());
+        vault.fail_writes_to("Locations/rex/LOC_rex.md");
         assert!(matches!(
             err(service
                 .rename(&tenant(), "character", "rex", "rex_2", &Actor::FileWatcher)
@@ -967,7 +889,7 @@ mod tests {
         );
 
         // The renamed file's own write fails.
-        *vault.failing.lock().expect("lock") = Some("Characters/rex_2/CH_rex_2.md".into());
+        vault.fail_writes_to("Characters/rex_2/CH_rex_2.md");
         err(service
             .rename(&tenant(), "character", "rex", "rex_2", &Actor::FileWatcher)
             .await);
