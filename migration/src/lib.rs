@@ -12,6 +12,7 @@ mod m20261127_000005_live_sync;
 mod m20261127_000006_search_and_links;
 mod m20261127_000007_search_without_prefix_index;
 mod m20261127_000008_search_in_batches;
+mod m20261128_000009_search_in_a_file_of_its_own;
 mod rls;
 
 /// Every migration of StudioBrain, oldest first.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_search_and_links::Migration),
             Box::new(m20261127_000007_search_without_prefix_index::Migration),
             Box::new(m20261127_000008_search_in_batches::Migration),
+            Box::new(m20261128_000009_search_in_a_file_of_its_own::Migration),
         ]
     }
 }

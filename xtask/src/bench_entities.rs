@@ -63,13 +63,14 @@ end
 const WAL_SECONDS: u64 = 60;
 
 /// Runs creates and reads together for [`WAL_SECONDS`] while sampling the
-/// size of the SQLite write-ahead log; returns the largest size seen.
-fn largest_wal(
-    wal: &std::path::Path,
+/// sizes of SQLite write-ahead logs (the database's, the full-text index
+/// file's); returns the largest size seen of each.
+fn largest_wals<const N: usize>(
+    wals: [&std::path::Path; N],
     base: &str,
     token: &str,
     create: &std::path::Path,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<[u64; N]> {
     let duration = format!("{WAL_SECONDS}s");
     let spawn = |args: Vec<String>| {
         Command::new("wrk")
@@ -96,10 +97,12 @@ fn largest_wal(
         format!("Authorization: Bearer {token}"),
         format!("{base}/api/entity/character?status=active&limit=50"),
     ])?;
-    let mut largest = 0;
+    let mut largest = [0; N];
     let deadline = Instant::now() + Duration::from_secs(WAL_SECONDS + 5);
     while Instant::now() < deadline && writer.try_wait()?.is_none() {
-        largest = largest.max(std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0));
+        for (wal, largest) in wals.iter().zip(&mut largest) {
+            *largest = (*largest).max(std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0));
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     writer.wait()?;
@@ -202,8 +205,11 @@ pub fn run() -> anyhow::Result<()> {
             Some(&update),
         )?,
     ];
-    let wal = largest_wal(
-        &root.join("data/studiobrain.db-wal"),
+    let [wal, index_wal] = largest_wals(
+        [
+            &root.join("data/studiobrain.db-wal"),
+            &root.join("data/studiobrain.db-search-wal"),
+        ],
         &base,
         &token,
         &create,
@@ -238,8 +244,9 @@ pub fn run() -> anyhow::Result<()> {
         rss as f64 / 1024.0
     );
     println!(
-        "Largest SQLite WAL during {WAL_SECONDS} s of sustained creates with concurrent reads: {:.1} MiB",
-        wal as f64 / (1024.0 * 1024.0)
+        "Largest SQLite WAL during {WAL_SECONDS} s of sustained creates with concurrent reads: {:.1} MiB (full-text index file: {:.1} MiB)",
+        wal as f64 / (1024.0 * 1024.0),
+        index_wal as f64 / (1024.0 * 1024.0)
     );
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! Every write keeps the row's links ([`crate::links`]) current in the same
 //! transaction, and its full-text index ([`crate::search`]) through the
 //! database itself: on PostgreSQL in the row, on SQLite in batches that
-//! every full-text query waits for ([`crate::search_backlog`]). Sorting by
+//! every full-text query waits for ([`crate::search_index`]). Sorting by
 //! a frontmatter field uses each backend's JSON functions, always with
 //! bound parameters.
 
@@ -171,7 +171,7 @@ fn last_of_each(entities: &[Entity]) -> Vec<&Entity> {
 impl SqlStore {
     /// Writes `entities` (each key's last occurrence) with their links in
     /// one transaction; the full-text index follows in its own batches
-    /// ([`crate::search_backlog`]).
+    /// ([`crate::search_index`]).
     pub(crate) async fn write_all(
         &self,
         tenant: &TenantId,
@@ -228,7 +228,7 @@ impl EntityIndex for SqlStore {
 
     async fn upsert_all(&self, tenant: &TenantId, entities: &[Entity]) -> EntityResult<()> {
         self.write_all(tenant, entities).await?;
-        self.index_search_if_due(entities.len()).await;
+        self.index_search_if_due(entities.len());
         Ok(())
     }
 
@@ -238,7 +238,7 @@ impl EntityIndex for SqlStore {
         keys: &[(EntityType, EntityId)],
     ) -> EntityResult<()> {
         self.delete_all(tenant, keys).await?;
-        self.index_search_if_due(keys.len()).await;
+        self.index_search_if_due(keys.len());
         Ok(())
     }
 

@@ -9,8 +9,8 @@
 //! transaction: one hold and one commit for the whole group. An upsert asks
 //! for a round only when none is due yet: one queued while a round is due
 //! is taken by that round, so a busy writer is not woken once per upsert.
-//! The full-text index follows in batches of its own
-//! ([`crate::search_backlog`]), written by a round after its callers have
+//! The full-text index follows in batches of its own, beside the writer
+//! ([`crate::search_index`]), started by a round after its callers have
 //! their answers.
 //!
 //! A group that fails is written again one upsert at a time, so one bad
@@ -187,9 +187,8 @@ async fn write_queued(store: &SqlStore) {
                     }
                 }
             }
-            // After the callers have their answers: a batch of the
-            // full-text index delays only the next round.
-            store.index_search_if_due(written).await;
+            // Starts a full-text batch, if one is due, beside the writer.
+            store.index_search_if_due(written);
         }
     }
 }

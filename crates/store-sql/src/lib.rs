@@ -19,7 +19,7 @@ mod group_commit;
 mod identity;
 mod links;
 mod search;
-mod search_backlog;
+mod search_index;
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
@@ -76,9 +76,9 @@ pub struct SqlStore {
     /// Single-entity upserts waiting for SQLite's one writer, written in
     /// groups ([`group_commit`]).
     upserts: Arc<group_commit::UpsertQueue>,
-    /// SQLite: rows written since the full-text index last caught up
-    /// ([`search_backlog`]).
-    search_backlog: Arc<search_backlog::SearchBacklog>,
+    /// SQLite: the connection that writes the full-text index, a file of
+    /// its own ([`search_index`]); `None` on PostgreSQL.
+    search: Option<Arc<search_index::SearchIndexer>>,
 }
 
 /// Reader connections of a SQLite file database.
@@ -169,7 +169,7 @@ impl SqlStore {
                 checkpointer: None,
                 backend,
                 upserts: Arc::default(),
-                search_backlog: Arc::default(),
+                search: None,
             });
         }
         // A SQLite connection lives in this process and cannot be dropped
@@ -183,9 +183,18 @@ impl SqlStore {
                 .pragma("journal_size_limit", SQLITE_WAL_KEPT_BYTES)
                 .pragma("temp_store", SQLITE_WRITER_TEMP_STORE)
         });
-        let db = connect(options).await?;
+        let index = search_index::index_location(url)?;
         if url.contains(":memory:") {
-            // Every connection to `:memory:` is a database of its own.
+            // Every connection to `:memory:` is a database of its own: the
+            // one connection also holds the index and indexes it.
+            options.map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_connect(|connection, _| {
+                    Box::pin(search_index::SearchIndexer::prepare_in_memory(connection))
+                })
+            });
+            let db = connect(options).await?;
+            let indexer =
+                search_index::SearchIndexer::over(db.get_sqlite_connection_pool().clone());
             return Ok(Self {
                 reader: db.clone(),
                 scanner: db.clone(),
@@ -193,18 +202,42 @@ impl SqlStore {
                 checkpointer: None,
                 backend: DbBackend::Sqlite,
                 upserts: Arc::default(),
-                search_backlog: Arc::default(),
+                search: Some(Arc::new(indexer)),
             });
         }
-        // The other pools must not create the file before the writer
-        // migrates it.
+        let db = connect(options).await?;
+        // The indexer creates the index file (a connection attaches files
+        // with its own flags), which the read-only pools then attach.
+        let indexer = search_index::SearchIndexer::connect(
+            sqlite_options(
+                url.parse()
+                    .with_context(|| format!("reading {}", redact(url)))?,
+            )
+            .create_if_missing(true)
+            .pragma("temp_store", SQLITE_WRITER_TEMP_STORE),
+            index.clone(),
+        )
+        .await?;
+        // The other pools must not create the database file before the
+        // writer migrates it.
+        let existing = url.replace("mode=rwc", "mode=rw");
         let pool = |connections: u32, tune: fn(SqliteConnectOptions) -> SqliteConnectOptions| {
-            let mut options = ConnectOptions::new(url.replace("mode=rwc", "mode=rw"));
+            let mut options = ConnectOptions::new(&existing);
+            let index = index.clone();
             options
                 .sqlx_logging(false)
                 .test_before_acquire(false)
                 .max_connections(connections)
-                .map_sqlx_sqlite_opts(move |sqlite| tune(sqlite_options(sqlite)));
+                .map_sqlx_sqlite_opts(move |sqlite| tune(sqlite_options(sqlite)))
+                .map_sqlx_sqlite_pool_opts(move |pool| {
+                    let index = index.clone();
+                    pool.after_connect(move |connection, _| {
+                        let index = index.clone();
+                        Box::pin(
+                            async move { search_index::attach_index(connection, &index).await },
+                        )
+                    })
+                });
             connect(options)
         };
         Ok(Self {
@@ -222,7 +255,7 @@ impl SqlStore {
             checkpointer: Some(pool(1, |sqlite| sqlite).await?),
             backend: DbBackend::Sqlite,
             upserts: Arc::default(),
-            search_backlog: Arc::default(),
+            search: Some(Arc::new(indexer)),
         })
     }
 
@@ -255,14 +288,36 @@ impl SqlStore {
         Ok(Some(row))
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration; then, on SQLite, checks the
+    /// full-text index file and rebuilds it from the rows if it is
+    /// missing, behind or another database's.
     ///
     /// # Errors
-    /// When a migration fails; it is rolled back where the backend allows.
+    /// When a migration fails (it is rolled back where the backend allows)
+    /// or the index cannot be rebuilt.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         Migrator::up(&self.db, None)
             .await
-            .context("running migrations")
+            .context("running migrations")?;
+        self.check_search_index().await
+    }
+
+    /// Closes every connection and waits until they are closed: on SQLite
+    /// the last one copies the write-ahead logs back into their files.
+    /// Calls after this fail.
+    ///
+    /// # Errors
+    /// When a pool fails to close.
+    pub async fn close(&self) -> anyhow::Result<()> {
+        self.close_search_index().await;
+        for pool in [&self.reader, &self.scanner]
+            .into_iter()
+            .chain(self.checkpointer.as_ref())
+            .chain([&self.db])
+        {
+            pool.close_by_ref().await.context("closing the database")?;
+        }
+        Ok(())
     }
 
     /// Name of the latest applied migration, `None` on a fresh database.

@@ -1,6 +1,7 @@
 //! [`SearchIndex`] on each database's own full-text engine, over the rows
-//! of `entities` (see migrations 006 and 008): FTS5 with bm25 on SQLite
-//! (brought up to date before each query, [`crate::search_backlog`]), the
+//! of `entities` (see migrations 006, 008 and 009): FTS5 with bm25 on SQLite
+//! (in a file of its own, brought up to date before each query,
+//! [`crate::search_index`]), the
 //! weighted `search_vector` with `ts_rank` on PostgreSQL. Name, field text
 //! and body weigh 10 : 4 : 1 on SQLite and A : B : C on PostgreSQL.
 //!

@@ -890,25 +890,98 @@ async fn queued_search_rows_outlive_the_process() {
         dir.path().join("studiobrain.db").display()
     );
     let raw = sea_orm::Database::connect(&url).await.expect("raw");
-    let queued = raw
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "SELECT count(*) FROM entity_search_pending",
-        ))
-        .await
-        .expect("count")
-        .and_then(|row| row.try_get_by_index::<i64>(0).ok());
     assert_eq!(
-        queued,
-        Some(10),
+        queued_rows(&raw).await,
+        10,
         "written rows wait for a batch or a search"
     );
 
     let store = SqlStore::connect(&url).await.expect("reopen");
     assert_eq!(matching(&store, &t, &["lantern", "beacon"]).await, [6, 4]);
+    assert_eq!(queued_rows(&raw).await, 0, "the search emptied the queue");
+    raw.execute_unprepared(&format!(
+        "ATTACH DATABASE '{}' AS search",
+        dir.path().join("studiobrain.db-search").display()
+    ))
+    .await
+    .expect("the index file sits beside the database");
     raw.execute_unprepared("INSERT INTO entity_search(entity_search) VALUES ('integrity-check')")
         .await
         .expect("the index is consistent");
+}
+
+/// The full-text index file is rebuilt from the rows when it is behind
+/// (it lost batches the queue no longer holds), missing, or another
+/// database's.
+#[tokio::test]
+async fn a_stale_missing_or_foreign_index_file_is_rebuilt() {
+    let (store, dir) = sqlite_store().await;
+    let t = new_tenant(&store).await;
+    upsert_all(&store, &t, &crowd(0..10, "lantern")).await;
+    assert_eq!(matching(&store, &t, &["lantern"]).await, [10]);
+    store.close().await.expect("close");
+    let index = dir.path().join("studiobrain.db-search");
+    let before = dir.path().join("index-before");
+    std::fs::copy(&index, &before).expect("copy of the index");
+
+    let store = reopen(&dir).await;
+    upsert_all(&store, &t, &crowd(0..4, "beacon")).await;
+    assert_eq!(matching(&store, &t, &["lantern", "beacon"]).await, [6, 4]);
+    store.close().await.expect("close");
+    std::fs::copy(&before, &index).expect("the index as it was");
+    let store = reopen(&dir).await;
+    assert_eq!(
+        matching(&store, &t, &["lantern", "beacon"]).await,
+        [6, 4],
+        "an index behind the queue is rebuilt"
+    );
+    store.close().await.expect("close");
+
+    std::fs::remove_file(&index).expect("remove the index");
+    let store = reopen(&dir).await;
+    assert_eq!(
+        matching(&store, &t, &["lantern", "beacon"]).await,
+        [6, 4],
+        "a missing index is rebuilt"
+    );
+    store.close().await.expect("close");
+
+    let (other, other_dir) = sqlite_store().await;
+    let o = new_tenant(&other).await;
+    upsert_all(&other, &o, &crowd(0..10, "ember")).await;
+    assert_eq!(matching(&other, &o, &["ember"]).await, [10]);
+    other.close().await.expect("close");
+    std::fs::copy(other_dir.path().join("studiobrain.db-search"), &index)
+        .expect("another database's index");
+    let store = reopen(&dir).await;
+    assert_eq!(
+        matching(&store, &t, &["lantern", "beacon", "ember"]).await,
+        [6, 4, 0],
+        "another database's index is rebuilt"
+    );
+}
+
+/// The SQLite store of `dir`, opened again and migrated.
+async fn reopen(dir: &tempfile::TempDir) -> SqlStore {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("studiobrain.db").display()
+    );
+    let store = SqlStore::connect(&url).await.expect("reopen");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+/// Rows waiting in the full-text queue of the database `raw` opens.
+async fn queued_rows(raw: &sea_orm::DatabaseConnection) -> i64 {
+    raw.query_one_raw(sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Sqlite,
+        "SELECT count(*) FROM entity_search_pending",
+    ))
+    .await
+    .expect("count")
+    .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+    .expect("a count")
 }
 
 /// Upserts arriving in waves from several threads, while rounds of the

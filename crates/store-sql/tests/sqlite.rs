@@ -69,6 +69,10 @@ async fn uses_wal_and_enforces_foreign_keys() {
         dir.path().join("studiobrain.db-wal").exists(),
         "write-ahead log in use"
     );
+    assert!(
+        dir.path().join("studiobrain.db-search-wal").exists(),
+        "the full-text index, a file of its own, has a write-ahead log too"
+    );
 }
 
 #[tokio::test]

@@ -38,7 +38,7 @@ pub fn ports(store: &SqlStore) -> AuthPorts {
 }
 
 /// Name of the newest migration.
-pub const LATEST_MIGRATION: &str = "m20261127_000008_search_in_batches";
+pub const LATEST_MIGRATION: &str = "m20261128_000009_search_in_a_file_of_its_own";
 
 /// A migrated store in a fresh SQLite file, `studiobrain.db` in the
 /// returned directory, which lives as long as the guard.
