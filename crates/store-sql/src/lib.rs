@@ -207,14 +207,15 @@ impl SqlStore {
         }
         let db = connect(options).await?;
         // The indexer creates the index file (a connection attaches files
-        // with its own flags), which the read-only pools then attach.
+        // with its own flags), which the read-only pools then attach. Its
+        // batch table lives in a temporary file (the OS caches it), not
+        // in this process's memory.
         let indexer = search_index::SearchIndexer::connect(
             sqlite_options(
                 url.parse()
                     .with_context(|| format!("reading {}", redact(url)))?,
             )
-            .create_if_missing(true)
-            .pragma("temp_store", SQLITE_WRITER_TEMP_STORE),
+            .create_if_missing(true),
             index.clone(),
         )
         .await?;
@@ -223,36 +224,41 @@ impl SqlStore {
         let existing = url.replace("mode=rwc", "mode=rw");
         let pool = |connections: u32, tune: fn(SqliteConnectOptions) -> SqliteConnectOptions| {
             let mut options = ConnectOptions::new(&existing);
-            let index = index.clone();
             options
                 .sqlx_logging(false)
                 .test_before_acquire(false)
                 .max_connections(connections)
-                .map_sqlx_sqlite_opts(move |sqlite| tune(sqlite_options(sqlite)))
-                .map_sqlx_sqlite_pool_opts(move |pool| {
+                .map_sqlx_sqlite_opts(move |sqlite| tune(sqlite_options(sqlite)));
+            options
+        };
+        // Readers attach the index file: full-text queries read it.
+        let reading = |connections, tune| {
+            let mut options = pool(connections, tune);
+            let index = index.clone();
+            options.map_sqlx_sqlite_pool_opts(move |pool| {
+                let index = index.clone();
+                pool.after_connect(move |connection, _| {
                     let index = index.clone();
-                    pool.after_connect(move |connection, _| {
-                        let index = index.clone();
-                        Box::pin(
-                            async move { search_index::attach_index(connection, &index).await },
-                        )
-                    })
-                });
+                    Box::pin(async move { search_index::attach_index(connection, &index).await })
+                })
+            });
             connect(options)
         };
         Ok(Self {
             db,
-            reader: pool(SQLITE_READERS, |sqlite| {
+            reader: reading(SQLITE_READERS, |sqlite| {
                 sqlite.pragma("mmap_size", "0").read_only(true)
             })
             .await?,
-            scanner: pool(SQLITE_SCANNERS, |sqlite| {
+            scanner: reading(SQLITE_SCANNERS, |sqlite| {
                 sqlite
                     .pragma("mmap_size", SQLITE_MMAP_BYTES)
                     .read_only(true)
             })
             .await?,
-            checkpointer: Some(pool(1, |sqlite| sqlite).await?),
+            // Not attached: it copies back the main database's log alone
+            // (the indexer checkpoints the index file's when it commits).
+            checkpointer: Some(connect(pool(1, |sqlite| sqlite)).await?),
             backend: DbBackend::Sqlite,
             upserts: Arc::default(),
             search: Some(Arc::new(indexer)),
@@ -274,7 +280,7 @@ impl SqlStore {
         let row = checkpointer
             .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
-                "PRAGMA wal_checkpoint(PASSIVE)",
+                "PRAGMA main.wal_checkpoint(PASSIVE)",
             ))
             .await
             .and_then(|row| {
