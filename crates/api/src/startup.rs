@@ -456,11 +456,18 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM; in-flight requests get the configured
-    /// grace period.
+    /// grace period; then closes the database's connections.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(failure) = self.state.storage.close().await {
+            tracing::warn!(
+                error = format!("{failure:#}"),
+                "closing the database failed"
+            );
+        }
+        served
     }
 }

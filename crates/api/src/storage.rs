@@ -140,6 +140,18 @@ impl Storage {
         }
     }
 
+    /// Closes the database's connections (SQLite copies its write-ahead
+    /// logs back into the files); later calls fail.
+    ///
+    /// # Errors
+    /// When a pool fails to close.
+    pub async fn close(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Memory { .. } => Ok(()),
+            Self::Sql { store, .. } => store.close().await,
+        }
+    }
+
     /// Checks the database answers.
     ///
     /// # Errors

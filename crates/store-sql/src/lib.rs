@@ -315,12 +315,13 @@ impl SqlStore {
     /// # Errors
     /// When a pool fails to close.
     pub async fn close(&self) -> anyhow::Result<()> {
+        // Read-only connections cannot copy a log back: the indexer and
+        // then the writer close last, so each file's log is copied back.
+        for pool in [&self.reader, &self.scanner] {
+            pool.close_by_ref().await.context("closing the database")?;
+        }
         self.close_search_index().await;
-        for pool in [&self.reader, &self.scanner]
-            .into_iter()
-            .chain(self.checkpointer.as_ref())
-            .chain([&self.db])
-        {
+        for pool in self.checkpointer.iter().chain([&self.db]) {
             pool.close_by_ref().await.context("closing the database")?;
         }
         Ok(())

@@ -73,6 +73,13 @@ async fn uses_wal_and_enforces_foreign_keys() {
         dir.path().join("studiobrain.db-search-wal").exists(),
         "the full-text index, a file of its own, has a write-ahead log too"
     );
+    store.close().await.expect("close");
+    for log in ["studiobrain.db-wal", "studiobrain.db-search-wal"] {
+        assert!(
+            !dir.path().join(log).exists(),
+            "closing copies {log} back and removes it"
+        );
+    }
 }
 
 #[tokio::test]
