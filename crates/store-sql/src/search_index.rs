@@ -46,8 +46,8 @@ use tokio::sync::Mutex;
 /// batch: about 0.2 ms a row.
 const ROWS_PER_BATCH: usize = 512;
 
-/// Rows one batch takes at most: what a lagging indexer copies into
-/// memory at once (1 to 4 KB each).
+/// Rows one batch takes at most: what a lagging indexer copies into its
+/// batch table and FTS5 holds pending at once (1 to 4 KB each).
 const ROWS_PER_BATCH_AT_MOST: i64 = 2048;
 
 /// Version of the index file's tables: a file of another version is
@@ -65,9 +65,6 @@ const SMALL_CACHES: &str = "PRAGMA main.cache_size = -1024; PRAGMA temp.cache_si
 
 /// Reads the index file's version.
 const READ_VERSION: &str = "PRAGMA search.user_version";
-
-/// Stamps the index file with [`INDEX_FILE_VERSION`].
-const STAMP_VERSION: &str = "PRAGMA search.user_version = 1";
 
 /// The index file's tables, created when its version differs.
 const CREATE_INDEX_FILE: &str = "
@@ -193,7 +190,12 @@ async fn prepare_indexer(connection: &mut SqliteConnection) -> Result<(), sqlx::
         sqlx::raw_sql(CREATE_INDEX_FILE)
             .execute(&mut *connection)
             .await?;
-        sqlx::query(STAMP_VERSION).execute(&mut *connection).await?;
+        // A constant integer: a pragma takes no bound parameters.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA search.user_version = {INDEX_FILE_VERSION}"
+        )))
+        .execute(&mut *connection)
+        .await?;
     }
     sqlx::query(CREATE_BATCH_TABLE)
         .execute(&mut *connection)

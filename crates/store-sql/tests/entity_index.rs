@@ -961,6 +961,34 @@ async fn a_stale_missing_or_foreign_index_file_is_rebuilt() {
     );
 }
 
+/// An index file of another version of its tables is emptied and rebuilt,
+/// whatever its state says.
+#[tokio::test]
+async fn an_index_file_of_another_version_is_rebuilt() {
+    let (store, dir) = sqlite_store().await;
+    let t = new_tenant(&store).await;
+    upsert_all(&store, &t, &crowd(0..10, "lantern")).await;
+    assert_eq!(matching(&store, &t, &["lantern"]).await, [10]);
+    store.close().await.expect("close");
+    let index = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("studiobrain.db-search").display()
+    ))
+    .await
+    .expect("the index file");
+    index
+        .execute_unprepared(
+            "INSERT INTO entity_search(entity_search) VALUES ('delete-all');
+             PRAGMA user_version = 7;",
+        )
+        .await
+        .expect("an emptied index of version 7");
+    index.close().await.expect("close");
+
+    let store = reopen(&dir).await;
+    assert_eq!(matching(&store, &t, &["lantern"]).await, [10]);
+}
+
 /// The SQLite store of `dir`, opened again and migrated.
 async fn reopen(dir: &tempfile::TempDir) -> SqlStore {
     let url = format!(
