@@ -25,13 +25,17 @@ use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The contentless index, the queue and the triggers that fill it, then
-/// every existing row indexed.
-const SQLITE_BATCHED: &str = "
+/// Migration 007's external-content index and its triggers, dropped.
+const SQLITE_DROP_INDEX_IN_EVERY_WRITE: &str = "
 DROP TRIGGER entity_search_insert;
 DROP TRIGGER entity_search_delete;
 DROP TRIGGER entity_search_update;
 DROP TABLE entity_search;
+";
+
+/// The contentless index, the queue and the triggers that fill it, then
+/// every existing row indexed. Migration 009 goes back to it.
+pub(crate) const SQLITE_BATCHED: &str = "
 CREATE VIRTUAL TABLE entity_search USING fts5(
     name, search_text, body,
     content='', contentless_delete=1,
@@ -84,8 +88,9 @@ END;
 INSERT INTO entity_search(entity_search) VALUES ('rebuild');
 ";
 
-/// Runs `sql` on SQLite; PostgreSQL has nothing to change.
-async fn on_sqlite(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+/// Runs `sql` on SQLite; PostgreSQL has nothing to change (migration 009
+/// changes SQLite alone too).
+pub(crate) async fn on_sqlite(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
     if manager.get_database_backend() == DbBackend::Sqlite {
         manager.get_connection().execute_unprepared(sql).await?;
     }
@@ -95,6 +100,7 @@ async fn on_sqlite(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        on_sqlite(manager, SQLITE_DROP_INDEX_IN_EVERY_WRITE).await?;
         on_sqlite(manager, SQLITE_BATCHED).await
     }
 

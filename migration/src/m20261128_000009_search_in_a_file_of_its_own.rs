@@ -19,7 +19,8 @@
 //! is rebuilt. PostgreSQL keeps its generated `search_vector`: nothing
 //! changes there.
 
-use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
+use crate::m20261127_000008_search_in_batches::{SQLITE_BATCHED, on_sqlite};
+use sea_orm_migration::prelude::*;
 
 /// Moves the SQLite full-text index out of the main database.
 #[derive(DeriveMigrationName)]
@@ -59,43 +60,17 @@ CREATE TRIGGER entity_search_update AFTER UPDATE OF name, search_text, body ON e
 END;
 ";
 
-/// Back to migration 008: the contentless index in the main database,
-/// built from every row, and a queue without sequence numbers.
-const SQLITE_INDEX_IN_MAIN: &str = "
+/// This migration's queue, state and triggers, dropped before going back
+/// to migration 008 ([`SQLITE_BATCHED`]: the contentless index in the
+/// main database, built from every row, and a queue without sequence
+/// numbers).
+const SQLITE_DROP_QUEUE: &str = "
 DROP TRIGGER entity_search_insert;
 DROP TRIGGER entity_search_delete;
 DROP TRIGGER entity_search_update;
 DROP TABLE entity_search_state;
 DROP TABLE entity_search_pending;
-CREATE VIRTUAL TABLE entity_search USING fts5(
-    name, search_text, body,
-    content='', contentless_delete=1,
-    tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TABLE entity_search_pending (entity_rowid INTEGER PRIMARY KEY);
-CREATE TRIGGER entity_search_insert AFTER INSERT ON entities BEGIN
-    INSERT INTO entity_search_pending(entity_rowid) SELECT new.rowid
-    WHERE NOT EXISTS (SELECT 1 FROM entity_search_pending WHERE entity_rowid = new.rowid);
-END;
-CREATE TRIGGER entity_search_delete AFTER DELETE ON entities BEGIN
-    INSERT INTO entity_search_pending(entity_rowid) SELECT old.rowid
-    WHERE NOT EXISTS (SELECT 1 FROM entity_search_pending WHERE entity_rowid = old.rowid);
-END;
-CREATE TRIGGER entity_search_update AFTER UPDATE OF name, search_text, body ON entities BEGIN
-    INSERT INTO entity_search_pending(entity_rowid) SELECT new.rowid
-    WHERE NOT EXISTS (SELECT 1 FROM entity_search_pending WHERE entity_rowid = new.rowid);
-END;
-INSERT INTO entity_search(rowid, name, search_text, body)
-    SELECT rowid, name, search_text, body FROM entities;
 ";
-
-/// Runs `sql` on SQLite; PostgreSQL has nothing to change.
-async fn on_sqlite(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Sqlite {
-        manager.get_connection().execute_unprepared(sql).await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -104,6 +79,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        on_sqlite(manager, SQLITE_INDEX_IN_MAIN).await
+        on_sqlite(manager, SQLITE_DROP_QUEUE).await?;
+        on_sqlite(manager, SQLITE_BATCHED).await
     }
 }

@@ -183,7 +183,6 @@ impl SqlStore {
                 .pragma("journal_size_limit", SQLITE_WAL_KEPT_BYTES)
                 .pragma("temp_store", SQLITE_WRITER_TEMP_STORE)
         });
-        let index = search_index::index_location(url)?;
         if url.contains(":memory:") {
             // Every connection to `:memory:` is a database of its own: the
             // one connection also holds the index and indexes it.
@@ -206,16 +205,18 @@ impl SqlStore {
             });
         }
         let db = connect(options).await?;
+        let database: SqliteConnectOptions = url
+            .parse()
+            .with_context(|| format!("reading {}", redact(url)))?;
+        let index = search_index::index_file_of(database.get_filename())
+            .to_string_lossy()
+            .into_owned();
         // The indexer creates the index file (a connection attaches files
         // with its own flags), which the read-only pools then attach. Its
         // batch table lives in a temporary file (the OS caches it), not
         // in this process's memory.
         let indexer = search_index::SearchIndexer::connect(
-            sqlite_options(
-                url.parse()
-                    .with_context(|| format!("reading {}", redact(url)))?,
-            )
-            .create_if_missing(true),
+            sqlite_options(database).create_if_missing(true),
             index.clone(),
         )
         .await?;

@@ -126,32 +126,16 @@ const LAST_QUEUED: &str = "SELECT max(seq) FROM entity_search_pending";
 const DEQUEUE_INDEXED: &str = "DELETE FROM entity_search_pending WHERE seq <= ?;
 UPDATE entity_search_state SET indexed_through = ?";
 
-/// Where the index of the SQLite database `url` lives: `:memory:` for an
-/// in-memory database, else a file beside it named after it.
-///
-/// # Errors
-/// When `url` is not a SQLite URL.
-pub(crate) fn index_location(url: &str) -> anyhow::Result<String> {
-    let options: SqliteConnectOptions = url
-        .parse()
-        .with_context(|| format!("reading the SQLite URL {url}"))?;
-    let database = options.get_filename();
-    if url.contains(":memory:") {
-        return Ok(":memory:".to_owned());
-    }
-    Ok(index_file_of(database).to_string_lossy().into_owned())
-}
-
 /// The index file of the database file `database`: `<name>-search`.
-fn index_file_of(database: &Path) -> PathBuf {
+pub(crate) fn index_file_of(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push("-search");
     PathBuf::from(name)
 }
 
-/// Attaches the index at `location` (see [`index_location`]) as `search`
-/// to a new connection of any pool: read-only connections attach it
-/// read-only.
+/// Attaches the index at `location` (a file, see [`index_file_of`], or
+/// `:memory:`) as `search` to a new connection of any pool: read-only
+/// connections attach it read-only.
 ///
 /// # Errors
 /// When the file cannot be opened (a read-only connection cannot create
@@ -510,7 +494,7 @@ impl crate::SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{Batch, dequeue, index_batch, index_file_of, index_location};
+    use super::{Batch, dequeue, index_batch, index_file_of};
     use crate::SqlStore;
     use sea_orm::sqlx;
     use std::path::Path;
@@ -557,14 +541,6 @@ mod tests {
         assert_eq!(
             index_file_of(Path::new("/data/studiobrain.db")),
             Path::new("/data/studiobrain.db-search")
-        );
-        assert_eq!(
-            index_location("sqlite:///data/studiobrain.db?mode=rwc").expect("a SQLite URL"),
-            "/data/studiobrain.db-search"
-        );
-        assert_eq!(
-            index_location("sqlite::memory:").expect("a SQLite URL"),
-            ":memory:"
         );
     }
 }

@@ -6,7 +6,7 @@
 pub mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::{on_fresh_database, ports, sqlite_store};
+use common::{on_fresh_database, ports, sqlite_store, sqlite_store_in};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use studiobrain_auth::contract::tenant;
@@ -924,12 +924,12 @@ async fn a_stale_missing_or_foreign_index_file_is_rebuilt() {
     let before = dir.path().join("index-before");
     std::fs::copy(&index, &before).expect("copy of the index");
 
-    let store = reopen(&dir).await;
+    let store = sqlite_store_in(dir.path()).await;
     upsert_all(&store, &t, &crowd(0..4, "beacon")).await;
     assert_eq!(matching(&store, &t, &["lantern", "beacon"]).await, [6, 4]);
     store.close().await.expect("close");
     std::fs::copy(&before, &index).expect("the index as it was");
-    let store = reopen(&dir).await;
+    let store = sqlite_store_in(dir.path()).await;
     assert_eq!(
         matching(&store, &t, &["lantern", "beacon"]).await,
         [6, 4],
@@ -938,7 +938,7 @@ async fn a_stale_missing_or_foreign_index_file_is_rebuilt() {
     store.close().await.expect("close");
 
     std::fs::remove_file(&index).expect("remove the index");
-    let store = reopen(&dir).await;
+    let store = sqlite_store_in(dir.path()).await;
     assert_eq!(
         matching(&store, &t, &["lantern", "beacon"]).await,
         [6, 4],
@@ -953,7 +953,7 @@ async fn a_stale_missing_or_foreign_index_file_is_rebuilt() {
     other.close().await.expect("close");
     std::fs::copy(other_dir.path().join("studiobrain.db-search"), &index)
         .expect("another database's index");
-    let store = reopen(&dir).await;
+    let store = sqlite_store_in(dir.path()).await;
     assert_eq!(
         matching(&store, &t, &["lantern", "beacon", "ember"]).await,
         [6, 4, 0],
@@ -985,19 +985,8 @@ async fn an_index_file_of_another_version_is_rebuilt() {
         .expect("an emptied index of version 7");
     index.close().await.expect("close");
 
-    let store = reopen(&dir).await;
+    let store = sqlite_store_in(dir.path()).await;
     assert_eq!(matching(&store, &t, &["lantern"]).await, [10]);
-}
-
-/// The SQLite store of `dir`, opened again and migrated.
-async fn reopen(dir: &tempfile::TempDir) -> SqlStore {
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("studiobrain.db").display()
-    );
-    let store = SqlStore::connect(&url).await.expect("reopen");
-    store.migrate().await.expect("migrate");
-    store
 }
 
 /// Rows waiting in the full-text queue of the database `raw` opens.

@@ -44,13 +44,17 @@ pub const LATEST_MIGRATION: &str = "m20261128_000009_search_in_a_file_of_its_own
 /// returned directory, which lives as long as the guard.
 pub async fn sqlite_store() -> (SqlStore, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("studiobrain.db").display()
-    );
+    let store = sqlite_store_in(dir.path()).await;
+    (store, dir)
+}
+
+/// The migrated store of `studiobrain.db` in `dir`: created, or opened
+/// again after an earlier store there was closed.
+pub async fn sqlite_store_in(dir: &std::path::Path) -> SqlStore {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("studiobrain.db").display());
     let store = SqlStore::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    (store, dir)
+    store
 }
 
 /// The server to test against, or `None` to skip.
