@@ -1,7 +1,7 @@
 //! [`OneTimeTokenStore`] over the global `one_time_tokens` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit};
+use crate::context::{Scope, commit, unique_row};
 use crate::entities::one_time_token;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -71,10 +71,12 @@ impl OneTimeTokenStore for SqlStore {
         if consumed.rows_affected != 1 {
             return commit(txn, None).await;
         }
-        let row = one_time_token::Entity::find_by_id(token_hash)
-            .one(&txn)
-            .await
-            .map_err(db)?;
+        let row = unique_row(
+            one_time_token::Entity::find_by_id(token_hash).into_model::<one_time_token::Model>(),
+            &txn,
+        )
+        .await
+        .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 }
