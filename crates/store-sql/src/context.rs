@@ -5,9 +5,10 @@
 
 use crate::SqlStore;
 use crate::error::DbFailure;
+use async_trait::async_trait;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
-    Selector, SelectorTrait, Statement, TransactionTrait,
+    EntityTrait, Select, Selector, SelectorTrait, Statement, TransactionTrait,
 };
 use studiobrain_kernel::{TenantId, UserId};
 
@@ -143,7 +144,8 @@ pub(crate) async fn commit<T, E: From<DbFailure>>(
     Ok(value)
 }
 
-/// The row a unique key selects, if any, read without a `LIMIT`.
+/// Reads the row a unique key selects, if any, without a `LIMIT`: use it
+/// where `one` would read a row by a unique key.
 ///
 /// Not `Select::one`, which adds `LIMIT ?` and binds 1 to it: SQLite plans
 /// around the value of a bound `LIMIT`, so binding it marks the statement
@@ -151,13 +153,44 @@ pub(crate) async fn commit<T, E: From<DbFailure>>(
 /// anew (about one re-prepare per one-field update, some 4 % of the
 /// server's CPU, measured with a uprobe on `sqlite3Reprepare`). A unique
 /// key selects one row at most without it.
-pub(crate) async fn unique_row<S, C>(
-    selector: Selector<S>,
-    db: &C,
-) -> Result<Option<S::Item>, DbErr>
+#[async_trait]
+pub(crate) trait UniqueRow {
+    /// What a row is read as.
+    type Row;
+
+    /// The row, if the key names one.
+    async fn unique_row<C>(self, db: &C) -> Result<Option<Self::Row>, DbErr>
+    where
+        C: ConnectionTrait + Sync;
+}
+
+#[async_trait]
+impl<S> UniqueRow for Selector<S>
 where
-    S: SelectorTrait,
-    C: ConnectionTrait,
+    S: SelectorTrait + Send + Sync,
 {
-    Ok(selector.all(db).await?.into_iter().next())
+    type Row = S::Item;
+
+    async fn unique_row<C>(self, db: &C) -> Result<Option<S::Item>, DbErr>
+    where
+        C: ConnectionTrait + Sync,
+    {
+        Ok(self.all(db).await?.into_iter().next())
+    }
+}
+
+#[async_trait]
+impl<E> UniqueRow for Select<E>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    type Row = E::Model;
+
+    async fn unique_row<C>(self, db: &C) -> Result<Option<E::Model>, DbErr>
+    where
+        C: ConnectionTrait + Sync,
+    {
+        self.into_model::<E::Model>().unique_row(db).await
+    }
 }

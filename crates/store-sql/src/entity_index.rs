@@ -10,7 +10,7 @@
 //! bound parameters.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, finish, unique_row};
+use crate::context::{Scope, UniqueRow, commit, finish};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
 use crate::links::{
@@ -319,14 +319,11 @@ impl EntityIndex for SqlStore {
         id: &EntityId,
     ) -> EntityResult<Option<Entity>> {
         let read = self.single_read(Scope::Tenant(tenant)).await?;
-        let row = unique_row(
-            indexed_entity::Entity::find()
-                .filter(live_entity(tenant, entity_type, id))
-                .into_model::<indexed_entity::Model>(),
-            &read,
-        )
-        .await
-        .map_err(DbFailure)?;
+        let row = indexed_entity::Entity::find()
+            .filter(live_entity(tenant, entity_type, id))
+            .unique_row(&read)
+            .await
+            .map_err(DbFailure)?;
         finish(read, row.map(entity_from).transpose()?).await
     }
 
@@ -337,16 +334,14 @@ impl EntityIndex for SqlStore {
         id: &EntityId,
     ) -> EntityResult<bool> {
         let read = self.single_read(Scope::Tenant(tenant)).await?;
-        let found = unique_row(
-            indexed_entity::Entity::find()
-                .select_only()
-                .column(Column::EntityId)
-                .filter(live_entity(tenant, entity_type, id))
-                .into_tuple::<String>(),
-            &read,
-        )
-        .await
-        .map_err(DbFailure)?;
+        let found = indexed_entity::Entity::find()
+            .select_only()
+            .column(Column::EntityId)
+            .filter(live_entity(tenant, entity_type, id))
+            .into_tuple::<String>()
+            .unique_row(&read)
+            .await
+            .map_err(DbFailure)?;
         finish(read, found.is_some()).await
     }
 

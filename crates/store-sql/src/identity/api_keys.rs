@@ -1,7 +1,7 @@
 //! [`ApiKeyRepository`] over the tenant-owned `api_keys` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::api_key;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -56,14 +56,11 @@ impl ApiKeyRepository for SqlStore {
 
     async fn find_api_key(&self, key_hash: &str) -> AuthResult<Option<ApiKey>> {
         let txn = self.begin_read(Scope::Hash(key_hash)).await?;
-        let row = unique_row(
-            api_key::Entity::find()
-                .filter(api_key::Column::KeyHash.eq(key_hash))
-                .into_model::<api_key::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(key_hash))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 

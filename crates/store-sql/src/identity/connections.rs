@@ -2,7 +2,7 @@
 //! table; granted scopes are JSON.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::provider_connection;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -62,14 +62,11 @@ impl ConnectionRepository for SqlStore {
             &connection.user_id,
             &connection.provider,
         );
-        let existing = unique_row(
-            provider_connection::Entity::find()
-                .filter(key.clone())
-                .into_model::<provider_connection::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let existing = provider_connection::Entity::find()
+            .filter(key.clone())
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         let mut row = connection_row(connection);
         match existing {
             Some(existing) => {
@@ -98,14 +95,11 @@ impl ConnectionRepository for SqlStore {
         provider: &str,
     ) -> AuthResult<Option<ProviderConnection>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let row = unique_row(
-            provider_connection::Entity::find()
-                .filter(one_connection(tenant, user, provider))
-                .into_model::<provider_connection::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = provider_connection::Entity::find()
+            .filter(one_connection(tenant, user, provider))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(connection_from).transpose()?).await
     }
 

@@ -1,7 +1,7 @@
 //! [`InviteRepository`] over the tenant-owned `invites` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::invite;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -54,14 +54,11 @@ impl InviteRepository for SqlStore {
 
     async fn find_invite(&self, token_hash: &str) -> AuthResult<Option<Invite>> {
         let txn = self.begin_read(Scope::Hash(token_hash)).await?;
-        let row = unique_row(
-            invite::Entity::find()
-                .filter(invite::Column::TokenHash.eq(token_hash))
-                .into_model::<invite::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = invite::Entity::find()
+            .filter(invite::Column::TokenHash.eq(token_hash))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 

@@ -1,7 +1,7 @@
 //! [`OneTimeTokenStore`] over the global `one_time_tokens` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::one_time_token;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -71,12 +71,10 @@ impl OneTimeTokenStore for SqlStore {
         if consumed.rows_affected != 1 {
             return commit(txn, None).await;
         }
-        let row = unique_row(
-            one_time_token::Entity::find_by_id(token_hash).into_model::<one_time_token::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = one_time_token::Entity::find_by_id(token_hash)
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 }

@@ -1,7 +1,7 @@
 //! [`SessionRepository`] over the user-scoped `refresh_tokens` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::refresh_token;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -74,14 +74,11 @@ impl SessionRepository for SqlStore {
 
     async fn find_refresh_token(&self, token_hash: &str) -> AuthResult<Option<RefreshToken>> {
         let txn = self.begin_read(Scope::Global).await?;
-        let row = unique_row(
-            refresh_token::Entity::find()
-                .filter(refresh_token::Column::TokenHash.eq(token_hash))
-                .into_model::<refresh_token::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 

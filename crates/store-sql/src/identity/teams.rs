@@ -2,7 +2,7 @@
 //! `permission_templates` tables; member lists and permission sets are JSON.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::{permission_template, team};
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -95,14 +95,11 @@ impl TeamRepository for SqlStore {
 
     async fn get_team(&self, tenant: &TenantId, id: &str) -> AuthResult<Option<Team>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let row = unique_row(
-            team::Entity::find_by_id(id)
-                .filter(team::Column::TenantId.eq(tenant.as_str()))
-                .into_model::<team::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = team::Entity::find_by_id(id)
+            .filter(team::Column::TenantId.eq(tenant.as_str()))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(team_from).transpose()?).await
     }
 
@@ -141,14 +138,11 @@ impl TeamRepository for SqlStore {
         id: &str,
     ) -> AuthResult<Option<PermissionTemplate>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let row = unique_row(
-            permission_template::Entity::find_by_id(id)
-                .filter(permission_template::Column::TenantId.eq(tenant.as_str()))
-                .into_model::<permission_template::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = permission_template::Entity::find_by_id(id)
+            .filter(permission_template::Column::TenantId.eq(tenant.as_str()))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(template_from).transpose()?).await
     }
 }

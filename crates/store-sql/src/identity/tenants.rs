@@ -1,7 +1,7 @@
 //! [`TenantRepository`] over `tenants` (global) and `memberships` (tenant-owned).
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::{membership, tenant};
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -81,12 +81,10 @@ impl TenantRepository for SqlStore {
 
     async fn get_tenant(&self, id: &TenantId) -> AuthResult<Option<Tenant>> {
         let txn = self.begin_read(Scope::Global).await?;
-        let row = unique_row(
-            tenant::Entity::find_by_id(id.as_str()).into_model::<tenant::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = tenant::Entity::find_by_id(id.as_str())
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(tenant_from).transpose()?).await
     }
 
@@ -119,14 +117,11 @@ impl TenantRepository for SqlStore {
         user: &UserId,
     ) -> AuthResult<Option<Membership>> {
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
-        let row = unique_row(
-            membership::Entity::find()
-                .filter(one_membership(tenant, user))
-                .into_model::<membership::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = membership::Entity::find()
+            .filter(one_membership(tenant, user))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(membership_from).transpose()?).await
     }
 

@@ -1,7 +1,7 @@
 //! [`UserRepository`] over the global `users` table.
 
 use crate::SqlStore;
-use crate::context::{Scope, commit, unique_row};
+use crate::context::{Scope, UniqueRow, commit};
 use crate::entities::user;
 use crate::error::{corrupt, db, taken};
 use async_trait::async_trait;
@@ -50,25 +50,20 @@ impl UserRepository for SqlStore {
 
     async fn get_user(&self, id: &UserId) -> AuthResult<Option<User>> {
         let txn = self.begin_read(Scope::Global).await?;
-        let row = unique_row(
-            user::Entity::find_by_id(id.as_str()).into_model::<user::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = user::Entity::find_by_id(id.as_str())
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 
     async fn find_user_by_email(&self, email: &EmailAddress) -> AuthResult<Option<User>> {
         let txn = self.begin_read(Scope::Global).await?;
-        let row = unique_row(
-            user::Entity::find()
-                .filter(user::Column::Email.eq(email.as_str()))
-                .into_model::<user::Model>(),
-            &txn,
-        )
-        .await
-        .map_err(db)?;
+        let row = user::Entity::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .unique_row(&txn)
+            .await
+            .map_err(db)?;
         commit(txn, row.map(from_row).transpose()?).await
     }
 
