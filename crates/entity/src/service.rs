@@ -678,7 +678,8 @@ impl EntityService {
         let body = input
             .markdown_body
             .unwrap_or_else(|| template.body.replace("{name}", &name));
-        let bytes = studiobrain_markdown::render(&Document::new(fields, body));
+        let document = Document::new(fields, body);
+        let bytes = studiobrain_markdown::render(&document);
         let vault = self.vault(tenant)?;
         let _write = self
             .entity_write_lock(tenant, &template.entity_type, &id)
@@ -709,8 +710,14 @@ impl EntityService {
                 EntityError::AlreadyExists(_) => taken(),
                 other => other,
             })?;
-        let now = self.clock.now();
-        let entity = entity_from_file(&template, &id, &path, bytes.as_bytes(), 1, now, now)?;
+        let entity = first_revision(
+            &template,
+            &id,
+            &path,
+            document,
+            bytes.as_bytes(),
+            self.clock.now(),
+        );
         self.index.upsert(tenant, &entity).await?;
         self.note_synced(tenant, &path, written);
         self.forget_findings();
@@ -1173,9 +1180,29 @@ pub(crate) fn entity_from_file(
         .map_err(|_| EntityError::Invalid(format!("{path} is not UTF-8")))?;
     let document = studiobrain_markdown::parse(text)
         .map_err(|err| EntityError::Invalid(format!("{path}: {err}")))?;
+    Ok(Entity {
+        revision,
+        created_at,
+        ..first_revision(template, id, path, document, bytes, updated_at)
+    })
+}
+
+/// The index row of a new entity (revision 1, made `now`) whose file holds
+/// `bytes`, the rendering of `document`. Built from the document itself:
+/// a rendered document reads back to the same fields and body (the
+/// markdown crate's property tests), so a file just rendered is not parsed
+/// again.
+fn first_revision(
+    template: &Template,
+    id: &EntityId,
+    path: &str,
+    document: Document,
+    bytes: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Entity {
     let fields = document.frontmatter.to_map();
     let links = crate::links::extract(template, &fields, &document.body);
-    Ok(Entity {
+    Entity {
         entity_type: template.entity_type.clone(),
         id: id.clone(),
         name: text_field(&fields, "name"),
@@ -1184,12 +1211,12 @@ pub(crate) fn entity_from_file(
         body: document.body,
         path: path.to_owned(),
         content_hash: content_hash(bytes),
-        revision,
-        created_at,
-        updated_at,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
         parse_error: None,
         links,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Confinement of relative paths to a root folder.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use studiobrain_entity::EntityError;
 
@@ -30,31 +31,72 @@ pub(crate) fn join(root: &Path, relative: &str) -> Result<PathBuf, EntityError> 
 /// would create its target, wherever that is. Parts past the first
 /// missing one cannot exist yet, so they cannot be symlinks.
 pub(crate) fn confined(root: &Path, real_root: &Path, path: &Path) -> Result<(), EntityError> {
-    let outside = || {
-        EntityError::Invalid(format!(
-            "path '{}' leads outside the project",
-            path.display()
-        ))
-    };
-    let below = path.strip_prefix(root).map_err(|_| outside())?;
-    let mut probe = root.to_path_buf();
-    for part in below.components() {
-        probe.push(part);
-        match probe.symlink_metadata() {
-            Ok(meta) if meta.file_type().is_symlink() => match probe.canonicalize() {
-                Ok(real) if real.starts_with(real_root) => {}
-                _ => return Err(outside()),
-            },
-            Ok(_) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(err) => {
-                return Err(EntityError::Unexpected(
-                    anyhow::Error::new(err).context(format!("checking {}", probe.display())),
-                ));
+    confined_all(root, real_root, [path])
+}
+
+/// [`confined`] for each of `paths`, looking at a part they share (their
+/// common folders) once.
+pub(crate) fn confined_all<'a>(
+    root: &Path,
+    real_root: &Path,
+    paths: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), EntityError> {
+    let mut looked_at: HashMap<PathBuf, Part> = HashMap::new();
+    for path in paths {
+        let outside = || {
+            EntityError::Invalid(format!(
+                "path '{}' leads outside the project",
+                path.display()
+            ))
+        };
+        let below = path.strip_prefix(root).map_err(|_| outside())?;
+        let mut probe = root.to_path_buf();
+        for part in below.components() {
+            probe.push(part);
+            let seen = match looked_at.get(&probe) {
+                Some(seen) => *seen,
+                None => {
+                    let seen = look_at(&probe, real_root)?;
+                    looked_at.insert(probe.clone(), seen);
+                    seen
+                }
+            };
+            match seen {
+                Part::Inside => {}
+                Part::Missing => break,
+                Part::Outside => return Err(outside()),
             }
         }
     }
     Ok(())
+}
+
+/// What one part of a path below the root turned out to be.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// It exists and stays inside the root (not a symlink, or one that
+    /// leads inside).
+    Inside,
+    /// It does not exist: nothing below it can be a symlink.
+    Missing,
+    /// A symlink that leads outside the root, or nowhere.
+    Outside,
+}
+
+/// Looks at `probe` without following it, resolving it only when it is a
+/// symlink.
+fn look_at(probe: &Path, real_root: &Path) -> Result<Part, EntityError> {
+    match probe.symlink_metadata() {
+        Ok(meta) if meta.file_type().is_symlink() => match probe.canonicalize() {
+            Ok(real) if real.starts_with(real_root) => Ok(Part::Inside),
+            _ => Ok(Part::Outside),
+        },
+        Ok(_) => Ok(Part::Inside),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Part::Missing),
+        Err(err) => Err(EntityError::Unexpected(
+            anyhow::Error::new(err).context(format!("checking {}", probe.display())),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -99,5 +141,15 @@ mod tests {
         for bad in ["outside", "outside/x.md", "dangling", "dangling/x.md"] {
             assert!(matches!(check(bad), Err(EntityError::Invalid(_))), "{bad}");
         }
+        let joined = |relative: &str| join(root.path(), relative).expect("lexically fine");
+        let (fine, bad) = (joined("inside/a/b.md"), joined("outside/c.md"));
+        assert!(confined_all(root.path(), &real_root, [fine.as_path(), fine.as_path()]).is_ok());
+        assert!(
+            matches!(
+                confined_all(root.path(), &real_root, [fine.as_path(), bad.as_path()]),
+                Err(EntityError::Invalid(_))
+            ),
+            "one path outside refuses them all, also after a path that shares nothing with it"
+        );
     }
 }

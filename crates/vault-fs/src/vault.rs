@@ -1,6 +1,6 @@
 //! [`FsVault`]: the [`Vault`] port over one folder.
 
-use crate::paths::{confined, join};
+use crate::paths::{confined, confined_all, join};
 use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,9 +55,22 @@ impl FsVault {
         Ok(self.real_root.get_or_init(|| real))
     }
 
-    /// Resolves each of `relative` inside the root, refusing escapes.
-    fn resolve_all(&self, relative: &[String]) -> EntityResult<Vec<PathBuf>> {
-        relative.iter().map(|path| self.resolve(path)).collect()
+    /// Resolves each of `relative` inside the root, refusing escapes; a
+    /// folder they share is looked at once.
+    fn resolve_all<'a>(
+        &self,
+        relative: impl IntoIterator<Item = &'a str>,
+    ) -> EntityResult<Vec<PathBuf>> {
+        let paths = relative
+            .into_iter()
+            .map(|path| join(&self.root, path))
+            .collect::<EntityResult<Vec<_>>>()?;
+        confined_all(
+            &self.root,
+            self.real_root()?,
+            paths.iter().map(PathBuf::as_path),
+        )?;
+        Ok(paths)
     }
 
     /// Resolves `relative` inside the root, refusing escapes.
@@ -218,9 +231,13 @@ impl Vault for FsVault {
         taken: &[String],
         folders: &[String],
     ) -> EntityResult<Option<FileStamp>> {
-        let path = self.resolve(path)?;
-        let taken = self.resolve_all(taken)?;
-        let folders = self.resolve_all(folders)?;
+        let mut taken = self.resolve_all(
+            std::iter::once(path)
+                .chain(taken.iter().map(String::as_str))
+                .chain(folders.iter().map(String::as_str)),
+        )?;
+        let folders = taken.split_off(taken.len() - folders.len());
+        let path = taken.remove(0);
         let bytes = bytes.to_vec();
         blocking(move || {
             for candidate in std::iter::once(&path).chain(&taken) {
@@ -274,7 +291,7 @@ impl Vault for FsVault {
 
     /// All in one blocking call; unsynced like [`Self::create_dir`].
     async fn create_dirs(&self, paths: &[String]) -> EntityResult<()> {
-        let paths = self.resolve_all(paths)?;
+        let paths = self.resolve_all(paths.iter().map(String::as_str))?;
         blocking(move || create_all(&paths)).await
     }
 
