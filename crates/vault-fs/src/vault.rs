@@ -231,13 +231,15 @@ impl Vault for FsVault {
         taken: &[String],
         folders: &[String],
     ) -> EntityResult<Option<FileStamp>> {
-        let mut taken = self.resolve_all(
+        // Resolved together: they share their folders.
+        let mut resolved = self.resolve_all(
             std::iter::once(path)
                 .chain(taken.iter().map(String::as_str))
                 .chain(folders.iter().map(String::as_str)),
         )?;
-        let folders = taken.split_off(taken.len() - folders.len());
-        let path = taken.remove(0);
+        let folders = resolved.split_off(1 + taken.len());
+        let taken = resolved.split_off(1);
+        let path = resolved.swap_remove(0);
         let bytes = bytes.to_vec();
         blocking(move || {
             for candidate in std::iter::once(&path).chain(&taken) {
