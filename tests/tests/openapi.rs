@@ -1,11 +1,13 @@
 //! `/openapi.json` documents every route of the contract sections this
-//! server implements, checked against `../shared/spec/endpoints.tsv`.
+//! server implements, checked against `../shared/spec/endpoints.tsv`, and
+//! what it documents of an answer is what the server answers.
 
 #![allow(clippy::unwrap_used)]
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
-use studiobrain_tests::{Backend, TestApp};
+use studiobrain_auth::models::Role;
+use studiobrain_tests::{Backend, TestApp, json_of};
 
 /// Contract sections whose every endpoint must be served.
 const IMPLEMENTED_SECTIONS: &[&str] = &[
@@ -99,4 +101,93 @@ async fn every_implemented_contract_endpoint_is_documented() {
             "{page} is a page"
         );
     }
+}
+
+/// Reads a client starts with, as (request, documented path): each answer
+/// is checked against the 200 response schema of its documented path.
+const DOCUMENTED_READS: &[(&str, &str)] = &[
+    ("/api/auth/me", "/api/auth/me"),
+    ("/api/users/current", "/api/users/current"),
+    ("/api/tenants/me", "/api/tenants/me"),
+    ("/api/entity/character", "/api/entity/{type}"),
+    (
+        "/api/entity/character/schema_check",
+        "/api/entity/{type}/{id}",
+    ),
+    ("/api/entity/character/schema", "/api/entity/{type}/schema"),
+    (
+        "/api/check-entity-id/schema_check",
+        "/api/check-entity-id/{id}",
+    ),
+    ("/api/templates", "/api/templates"),
+    ("/api/templates/entity-types", "/api/templates/entity-types"),
+    ("/api/schemas", "/api/schemas"),
+    ("/api/rules", "/api/rules"),
+    ("/api/rules/index", "/api/rules/index"),
+    ("/api/layouts", "/api/layouts"),
+    ("/api/layouts/character", "/api/layouts/{type}"),
+    ("/api/activity/recent", "/api/activity/recent"),
+    ("/api/activity/history", "/api/activity/history"),
+    ("/api/recent", "/api/recent"),
+    ("/api/search?q=schema", "/api/search"),
+    ("/api/search/all?q=schema", "/api/search/all"),
+    (
+        "/api/relationships/character/schema_check",
+        "/api/relationships/{type}/{id}",
+    ),
+    ("/api/graph/universe", "/api/graph/universe"),
+    (
+        "/api/graph/entity/character/schema_check",
+        "/api/graph/entity/{type}/{id}",
+    ),
+    ("/api/recycle-bin/entity", "/api/recycle-bin/entity"),
+    ("/api/stats/dashboard", "/api/stats/dashboard"),
+    ("/api/sync/status", "/api/sync/status"),
+    ("/api/desktop/projects", "/api/desktop/projects"),
+    ("/api/health", "/api/health"),
+    ("/health/detailed", "/health/detailed"),
+];
+
+#[tokio::test]
+async fn answers_match_their_documented_schemas() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let token = app
+        .local_member("schemas@studio.example", Role::Admin)
+        .await;
+    let created = app
+        .post(
+            "/api/entity/character",
+            Some(&token),
+            json!({"name": "Schema Check", "markdown_body": "Checked against the schema.\n"}),
+        )
+        .await;
+    json_of(created, 201).await;
+    let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+
+    let mut mismatches = Vec::new();
+    for (request, documented) in DOCUMENTED_READS {
+        let pointer = format!(
+            "/paths/{}/get/responses/200/content/application~1json/schema",
+            documented.replace('~', "~0").replace('/', "~1")
+        );
+        let mut schema = api
+            .pointer(&pointer)
+            .unwrap_or_else(|| panic!("GET {documented} documents no JSON answer"))
+            .clone();
+        // The answer's schema refers to shared ones under `components`.
+        schema["components"] = api["components"].clone();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let response = app.get(request, Some(&token)).await;
+        if response.status() != 200 {
+            mismatches.push(format!("GET {request}: answered {}", response.status()));
+            continue;
+        }
+        let answer: Value = response.json().await.unwrap();
+        mismatches.extend(
+            validator
+                .iter_errors(&answer)
+                .map(|error| format!("GET {request}: {error} at {}", error.instance_path())),
+        );
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }

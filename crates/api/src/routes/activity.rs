@@ -197,9 +197,10 @@ pub struct RecentQuery {
     pub limit: Option<u64>,
 }
 
-/// The recent feed.
+/// The recent feed (named apart from `search::RecentOut`: OpenAPI
+/// components are named after the type alone).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RecentOut {
+pub struct ActivityFeedOut {
     /// Newest first.
     pub activities: Vec<ActivityOut>,
 }
@@ -215,13 +216,13 @@ fn limit_of(limit: Option<u64>, default: u64) -> ApiResult<u64> {
 }
 
 /// Recent changes of the caller's tenant.
-#[utoipa::path(tag = "Activity", params(RecentQuery), responses((status = 200, body = RecentOut), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(tag = "Activity", params(RecentQuery), responses((status = 200, body = ActivityFeedOut), (status = 422)), security(("bearer" = [])))]
 #[get("/api/activity/recent")]
 pub async fn recent_activity(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<RecentQuery>,
-) -> ApiResult<web::Json<RecentOut>> {
+) -> ApiResult<web::Json<ActivityFeedOut>> {
     auth.0.require(Permission::EntitiesRead)?;
     let query = ActivityQuery {
         limit: limit_of(query.limit, 20)?,
@@ -232,7 +233,7 @@ pub async fn recent_activity(
         .activity
         .history(&auth.0.tenant_id, &query)
         .await?;
-    Ok(web::Json(RecentOut {
+    Ok(web::Json(ActivityFeedOut {
         activities: page.entries.into_iter().map(ActivityOut::from).collect(),
     }))
 }
