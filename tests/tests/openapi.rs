@@ -191,3 +191,59 @@ async fn answers_match_their_documented_schemas() {
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+/// A read's documented query bounds are the ones it enforces: for every
+/// GET query parameter with a documented `maximum`, that value is accepted
+/// and one more answers 422.
+#[tokio::test]
+async fn documented_query_bounds_are_the_enforced_ones() {
+    let app = TestApp::spawn(Backend::Memory).await.unwrap();
+    let token = app
+        .local_member("bounds@studio.example", Role::Editor)
+        .await;
+    let created = app
+        .post(
+            "/api/entity/character",
+            Some(&token),
+            json!({"name": "Bounds Check"}),
+        )
+        .await;
+    json_of(created, 201).await;
+    let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    for (path, item) in api["paths"].as_object().unwrap() {
+        let Some(parameters) = item.pointer("/get/parameters").and_then(Value::as_array) else {
+            continue;
+        };
+        let url = path
+            .replace("{type}", "character")
+            .replace("{id}", "bounds_check");
+        // Required text parameters get a plain word.
+        let required: String = parameters
+            .iter()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .map(|p| format!("&{}=bounds", p["name"].as_str().unwrap()))
+            .collect();
+        for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+            let Some(maximum) = parameter.pointer("/schema/maximum").and_then(Value::as_u64) else {
+                continue;
+            };
+            let name = parameter["name"].as_str().unwrap();
+            for (value, fits) in [(maximum, true), (maximum + 1, false)] {
+                let request = format!("{url}?{name}={value}{required}");
+                let status = app.get(&request, Some(&token)).await.status();
+                if (status == 422) == fits {
+                    disagreements.push(format!("GET {request}: answered {status}"));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 9,
+        "the bounded parameters were found ({checked})"
+    );
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}

@@ -194,6 +194,7 @@ impl From<ActivityEntry> for ActivityOut {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RecentQuery {
     /// Most entries (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -244,6 +245,7 @@ pub struct HistoryQuery {
     /// Entries to skip.
     pub offset: Option<u64>,
     /// Most entries (1 to 100, default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Only this entity type.
     pub entity_type: Option<String>,

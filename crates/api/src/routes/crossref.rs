@@ -79,6 +79,7 @@ pub struct CrossReferenceQuery {
     /// `field`, `wikilink` or `markdown_link`.
     pub origin: Option<String>,
     /// Most links returned (1 to 1000, default 100).
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -178,9 +179,11 @@ pub struct ContextRequest {
     /// Id.
     pub entity_id: String,
     /// Link steps to include (1 or 2, default 1).
+    #[schema(minimum = 1, maximum = 2)]
     pub depth: Option<u8>,
     /// Token budget (1 to 32000, default 2000; a token is about four
     /// characters).
+    #[schema(minimum = 1, maximum = 32000)]
     pub max_tokens: Option<usize>,
 }
 
@@ -618,6 +621,7 @@ pub struct HybridRequest {
     /// Id.
     pub entity_id: String,
     /// Most relationships of each kind (1 to 1000, default 50).
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -674,6 +678,7 @@ pub struct StructuredRequest {
     #[serde(default)]
     pub include_inferred: bool,
     /// Most relationships of each kind (1 to 1000, default 100).
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -741,6 +746,7 @@ pub struct SemanticRequest {
     #[serde(default)]
     pub types: Vec<String>,
     /// Most results (1 to 50, default 10).
+    #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
 }
 
@@ -823,6 +829,7 @@ pub struct EnhancedContextRequest {
     /// Id.
     pub entity_id: String,
     /// Token budget (1 to 32000, default 4000).
+    #[schema(minimum = 1, maximum = 32000)]
     pub max_tokens: Option<usize>,
 }
 

@@ -152,6 +152,7 @@ pub struct ListQuery {
     /// Entities to skip (default 0).
     pub offset: Option<u64>,
     /// Page size (default 50, at most 200).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// Words to find in the name and fields.
     pub search: Option<String>,

@@ -150,6 +150,7 @@ pub struct SearchQuery {
     /// Only this status.
     pub status: Option<String>,
     /// Hits to return (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Hits to skip.
     pub offset: Option<u64>,
@@ -209,6 +210,7 @@ pub struct SearchAllQuery {
     /// Comma-separated entity types (default: all).
     pub types: Option<String>,
     /// Hits per type (1 to 50, default 5).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u64>,
 }
 
@@ -276,6 +278,7 @@ pub struct RecentQuery {
     /// Comma-separated entity types (default: all).
     pub types: Option<String>,
     /// Entities to return (1 to 200, default 20).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
@@ -539,6 +542,7 @@ pub struct UniverseQuery {
     /// Only this status.
     pub status: Option<String>,
     /// Most nodes, the most connected kept (1 to 20000, default 500).
+    #[param(minimum = 1, maximum = 20000)]
     pub max_nodes: Option<usize>,
 }
 
@@ -565,8 +569,10 @@ pub async fn universe(
 #[into_params(parameter_in = Query)]
 pub struct NeighbourhoodQuery {
     /// Steps to walk (1 to 3, default 1).
+    #[param(minimum = 1, maximum = 3)]
     pub depth: Option<u8>,
     /// Most nodes (1 to 2000, default 200).
+    #[param(minimum = 1, maximum = 2000)]
     pub max_nodes: Option<usize>,
 }
 
