@@ -435,3 +435,24 @@ async fn reference_findings_follow_creates_updates_and_deletes_of_what_they_name
         "the update's own answer sees it too"
     );
 }
+
+/// An offset past any row (even past what the database can bind) answers
+/// an empty page, on both databases' pages: entities and the activity log.
+#[tokio::test]
+async fn offsets_past_every_row_answer_an_empty_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let token = local_editor(&app).await;
+    for (path, rows) in [
+        ("/api/entity/character", "entities"),
+        ("/api/activity/history", "activities"),
+    ] {
+        for offset in [u64::MAX / 2 + 1, u64::MAX] {
+            let response = app
+                .get(&format!("{path}?offset={offset}"), Some(&token))
+                .await;
+            assert_eq!(response.status(), 200, "{path}?offset={offset}");
+            let page: Value = response.json().await.unwrap();
+            assert_eq!(page[rows], json!([]), "{path}?offset={offset}");
+        }
+    }
+}

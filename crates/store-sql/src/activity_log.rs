@@ -3,13 +3,12 @@
 //! transaction scoped to that tenant (row-level security on PostgreSQL).
 
 use crate::SqlStore;
-use crate::context::{Scope, commit};
+use crate::context::{Paged, Scope, commit};
 use crate::entities::activity::{self, Column};
 use crate::error::DbFailure;
 use async_trait::async_trait;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use std::collections::BTreeMap;
 use studiobrain_entity::{EntityError, EntityResult};
@@ -93,8 +92,7 @@ impl ActivityLog for SqlStore {
         let total = matching.clone().count(&txn).await.map_err(DbFailure)?;
         let rows = matching
             .order_by_desc(Column::Id)
-            .offset(query.offset)
-            .limit(query.limit)
+            .page(query.offset, query.limit)
             .all(&txn)
             .await
             .map_err(DbFailure)?;

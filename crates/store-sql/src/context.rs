@@ -8,7 +8,7 @@ use crate::error::DbFailure;
 use async_trait::async_trait;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, Select, Selector, SelectorTrait, Statement, TransactionTrait,
+    EntityTrait, QuerySelect, Select, Selector, SelectorTrait, Statement, TransactionTrait,
 };
 use studiobrain_kernel::{TenantId, UserId};
 
@@ -194,3 +194,17 @@ where
         self.into_model::<E::Model>().unique_row(db).await
     }
 }
+
+/// Selects a page of rows by offset and count. Both databases bind them as
+/// signed 64-bit integers, and sea-query's SQLite binding panics on a
+/// larger `u64`: a count past `i64::MAX` is bound as `i64::MAX`, which
+/// skips or takes every row just the same.
+pub(crate) trait Paged: QuerySelect {
+    /// `OFFSET offset LIMIT limit`.
+    fn page(self, offset: u64, limit: u64) -> Self {
+        let bindable = |count: u64| count.min(i64::MAX.unsigned_abs());
+        self.offset(bindable(offset)).limit(bindable(limit))
+    }
+}
+
+impl<Query: QuerySelect> Paged for Query {}

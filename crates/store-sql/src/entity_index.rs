@@ -10,7 +10,7 @@
 //! bound parameters.
 
 use crate::SqlStore;
-use crate::context::{Scope, UniqueRow, commit, finish};
+use crate::context::{Paged, Scope, UniqueRow, commit, finish};
 use crate::entities::indexed_entity::{self, Column};
 use crate::error::DbFailure;
 use crate::links::{
@@ -407,8 +407,7 @@ impl EntityIndex for SqlStore {
         };
         let page = sorted
             .order_by(Column::EntityId, order)
-            .offset(query.offset)
-            .limit(query.limit);
+            .page(query.offset, query.limit);
 
         let txn = self.begin_read(Scope::Tenant(tenant)).await?;
         let total = matching.count(&txn).await.map_err(DbFailure)?;

@@ -254,6 +254,7 @@ pub struct HistoryQuery {
     /// Only changes by this user id (or `file_watcher`).
     pub user_id: Option<String>,
     /// Only `created`, `updated`, `deleted` or `renamed`.
+    #[param(pattern = "^(created|updated|deleted|renamed)$")]
     pub action: Option<String>,
 }
 

@@ -161,6 +161,7 @@ pub struct ListQuery {
     /// `updated_at` (default), `created_at`, `name`, `status` or any top-level field.
     pub sort_by: Option<String>,
     /// `asc` or `desc` (default).
+    #[param(pattern = "^(asc|desc)$")]
     pub sort_order: Option<String>,
 }
 
