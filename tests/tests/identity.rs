@@ -378,10 +378,25 @@ async fn password_change_and_deactivation_revoke_tokens() {
         "new session works"
     );
 
+    let member_path = format!("/api/users/{}", text(&member, "user_id"));
+    let blank_name = app
+        .send(
+            Method::PUT,
+            &member_path,
+            Some(boss),
+            json!({"display_name": " \t\u{c} "}),
+        )
+        .await;
+    assert_eq!(
+        blank_name.status(),
+        400,
+        "a blank display name is refused, not ignored"
+    );
+
     let deactivate = app
         .send(
             Method::PUT,
-            &format!("/api/users/{}", text(&member, "user_id")),
+            &member_path,
             Some(boss),
             json!({"is_active": false}),
         )

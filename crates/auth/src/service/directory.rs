@@ -158,8 +158,9 @@ impl AuthService {
             membership.is_active = active;
         }
         let mut profile_changed = false;
-        if let Some(name) = clean_name(update.display_name.as_deref())? {
-            user.display_name = name;
+        if let Some(name) = update.display_name.as_deref() {
+            user.display_name = clean_name(Some(name))?
+                .ok_or_else(|| AuthError::Invalid("display name must not be empty".into()))?;
             profile_changed = true;
         }
         if let Some(email) = update.email {
