@@ -680,6 +680,25 @@ async fn permission_templates_narrow_roles() {
         403,
         "the template is enforced, not just stored"
     );
+
+    // An owner who carries the template keeps every permission: the only
+    // owner cannot lock the tenant out of its own management.
+    let narrow_self = app
+        .send(
+            Method::PUT,
+            &format!("/api/users/{}", text(&owner, "user_id")),
+            Some(admin),
+            json!({"permission_template_id": text(&template, "id")}),
+        )
+        .await;
+    assert_eq!(narrow_self.status(), 200);
+    assert_eq!(
+        app.post("/api/teams", Some(admin), json!({"name": "owner after"}))
+            .await
+            .status(),
+        201,
+        "owners are not narrowed"
+    );
 }
 
 #[tokio::test]

@@ -311,6 +311,12 @@ impl AuthService {
         role: Role,
     ) -> AuthResult<PermissionSet> {
         let granted = PermissionSet::for_role(role);
+        // Owners keep every permission whatever template they carry: a
+        // tenant always has someone who can manage it (as it always keeps
+        // an active owner).
+        if role == Role::Owner {
+            return Ok(granted);
+        }
         let Some(template_id) = &membership.permission_template_id else {
             return Ok(granted);
         };
