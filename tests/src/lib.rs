@@ -29,6 +29,7 @@ pub struct TestApp {
 }
 
 /// Which storage a test app runs on.
+#[derive(Debug, Clone, Copy)]
 pub enum Backend {
     /// In-memory adapters.
     Memory,

@@ -437,22 +437,26 @@ async fn reference_findings_follow_creates_updates_and_deletes_of_what_they_name
 }
 
 /// An offset past any row (even past what the database can bind) answers
-/// an empty page, on both databases' pages: entities and the activity log.
+/// an empty page, on every backend's pages: entities and the activity log.
 #[tokio::test]
 async fn offsets_past_every_row_answer_an_empty_page() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let token = local_editor(&app).await;
-    for (path, rows) in [
-        ("/api/entity/character", "entities"),
-        ("/api/activity/history", "activities"),
-    ] {
-        for offset in [u64::MAX / 2 + 1, u64::MAX] {
-            let response = app
-                .get(&format!("{path}?offset={offset}"), Some(&token))
-                .await;
-            assert_eq!(response.status(), 200, "{path}?offset={offset}");
-            let page: Value = response.json().await.unwrap();
-            assert_eq!(page[rows], json!([]), "{path}?offset={offset}");
+    for backend in [Backend::Memory, Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = TestApp::spawn(backend).await else {
+            continue;
+        };
+        let owner = app.register("pages@studio.example").await;
+        let token = text(&owner, "access_token");
+        for (path, rows) in [
+            ("/api/entity/character", "entities"),
+            ("/api/activity/history", "activities"),
+        ] {
+            for offset in [u64::MAX / 2 + 1, u64::MAX] {
+                let request = format!("{path}?offset={offset}");
+                let response = app.get(&request, Some(token)).await;
+                assert_eq!(response.status(), 200, "{backend:?} {request}");
+                let page: Value = response.json().await.unwrap();
+                assert_eq!(page[rows], json!([]), "{backend:?} {request}");
+            }
         }
     }
 }
