@@ -97,7 +97,9 @@ pub async fn list_projects(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRequest {
-    /// Unique name (letters, digits, `-`, `_`, spaces).
+    /// Unique name: 1 to 64 letters, digits, `-`, `_` or spaces, neither
+    /// starting nor ending with a space.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\s](.*[^\\s])?$")]
     pub name: String,
     /// Absolute folder; default `<data_dir>/projects/<name>`.
     #[serde(default)]
