@@ -657,45 +657,46 @@ async fn permission_templates_narrow_roles() {
         .await;
     assert_eq!(bogus.status(), 400);
 
-    let editor_token = text(&editor, "access_token");
+    // Gives the template to a member, then answers whether that member
+    // may still create a team.
+    let narrowed_may_create_team = async |member: &Value, team: &str| {
+        let assign = app
+            .send(
+                Method::PUT,
+                &format!("/api/users/{}", text(member, "user_id")),
+                Some(admin),
+                json!({"permission_template_id": text(&template, "id")}),
+            )
+            .await;
+        assert_eq!(assign.status(), 200);
+        let created = app
+            .post(
+                "/api/teams",
+                Some(text(member, "access_token")),
+                json!({"name": team}),
+            )
+            .await;
+        created.status().as_u16()
+    };
     assert_eq!(
-        app.post("/api/teams", Some(editor_token), json!({"name": "before"}))
-            .await
-            .status(),
+        app.post(
+            "/api/teams",
+            Some(text(&editor, "access_token")),
+            json!({"name": "before"})
+        )
+        .await
+        .status(),
         201
     );
-    let assign = app
-        .send(
-            Method::PUT,
-            &format!("/api/users/{}", text(&editor, "user_id")),
-            Some(admin),
-            json!({"permission_template_id": text(&template, "id")}),
-        )
-        .await;
-    assert_eq!(assign.status(), 200);
     assert_eq!(
-        app.post("/api/teams", Some(editor_token), json!({"name": "after"}))
-            .await
-            .status(),
+        narrowed_may_create_team(&editor, "after").await,
         403,
         "the template is enforced, not just stored"
     );
-
     // An owner who carries the template keeps every permission: the only
     // owner cannot lock the tenant out of its own management.
-    let narrow_self = app
-        .send(
-            Method::PUT,
-            &format!("/api/users/{}", text(&owner, "user_id")),
-            Some(admin),
-            json!({"permission_template_id": text(&template, "id")}),
-        )
-        .await;
-    assert_eq!(narrow_self.status(), 200);
     assert_eq!(
-        app.post("/api/teams", Some(admin), json!({"name": "owner after"}))
-            .await
-            .status(),
+        narrowed_may_create_team(&owner, "owner after").await,
         201,
         "owners are not narrowed"
     );

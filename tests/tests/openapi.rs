@@ -148,21 +148,28 @@ const DOCUMENTED_READS: &[(&str, &str)] = &[
     ("/health/detailed", "/health/detailed"),
 ];
 
-#[tokio::test]
-async fn answers_match_their_documented_schemas() {
+/// The sample project with one more character, `name`, and a token of an
+/// admin of it; with the server's `/openapi.json`.
+async fn app_with_character(name: &str) -> (TestApp, String, Value) {
     let app = TestApp::spawn(Backend::Memory).await.unwrap();
     let token = app
-        .local_member("schemas@studio.example", Role::Admin)
+        .local_member("openapi@studio.example", Role::Admin)
         .await;
     let created = app
         .post(
             "/api/entity/character",
             Some(&token),
-            json!({"name": "Schema Check", "markdown_body": "Checked against the schema.\n"}),
+            json!({"name": name, "markdown_body": "Checked against the document.\n"}),
         )
         .await;
     json_of(created, 201).await;
     let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    (app, token, api)
+}
+
+#[tokio::test]
+async fn answers_match_their_documented_schemas() {
+    let (app, token, api) = app_with_character("Schema Check").await;
 
     let mut mismatches = Vec::new();
     for (request, documented) in DOCUMENTED_READS {
@@ -197,19 +204,7 @@ async fn answers_match_their_documented_schemas() {
 /// and one more answers 422.
 #[tokio::test]
 async fn documented_query_bounds_are_the_enforced_ones() {
-    let app = TestApp::spawn(Backend::Memory).await.unwrap();
-    let token = app
-        .local_member("bounds@studio.example", Role::Editor)
-        .await;
-    let created = app
-        .post(
-            "/api/entity/character",
-            Some(&token),
-            json!({"name": "Bounds Check"}),
-        )
-        .await;
-    json_of(created, 201).await;
-    let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let (app, token, api) = app_with_character("Bounds Check").await;
 
     let mut checked = 0;
     let mut disagreements = Vec::new();
