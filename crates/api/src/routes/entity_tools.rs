@@ -89,7 +89,7 @@ pub struct FieldValueOut {
     /// The field.
     pub field: String,
     /// Its value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Value,
 }
 
@@ -99,10 +99,10 @@ pub struct FieldChangeOut {
     /// The field.
     pub field: String,
     /// Value on the left (stored) side.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub old_value: Value,
     /// Value on the right (proposed) side.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub new_value: Value,
 }
 

@@ -133,10 +133,10 @@ pub struct FixOut {
     /// `required`, `date_format`, `options`).
     pub rule: String,
     /// The value before (`null` when missing).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub old_value: Value,
     /// The value after.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub new_value: Value,
 }
 
