@@ -12,6 +12,10 @@ test:
 ci:
     cargo xtask ci
 
+# Fuzz the release server from its own /openapi.json (pip install schemathesis).
+fuzz:
+    cargo xtask fuzz
+
 # Check that domain crates stay free of frameworks and vendor SDKs.
 layering:
     cargo xtask layering

@@ -154,7 +154,7 @@ pub(crate) fn create_owner(data: &Path, email: &str, password: &str) -> anyhow::
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .context("creating the benchmark user")?;
+        .context("creating the owner account")?;
     create_user
         .stdin
         .take()

@@ -6,11 +6,14 @@
 //! - `bench [identity|entities|live|graph]`: load benchmarks of the release server
 //!   (see `BENCHMARKS.md`).
 //! - `gen-vault --entities N --out DIR`: a generated project for benchmarks.
+//! - `fuzz`: schemathesis against the release server's own `/openapi.json`
+//!   (needs `pip install schemathesis`).
 
 mod bench;
 mod bench_entities;
 mod bench_graph;
 mod bench_live;
+mod fuzz;
 mod genvault;
 
 use anyhow::{Context, bail};
@@ -52,8 +55,9 @@ fn main() -> anyhow::Result<()> {
             Some(other) => bail!("unknown benchmark {other}: identity, entities, live or graph"),
         },
         Some("gen-vault") => genvault::run(&args[1..]),
+        Some("fuzz") => fuzz::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|layering|bench|gen-vault>");
+            eprintln!("usage: cargo xtask <ci|layering|bench|gen-vault|fuzz>");
             bail!("unknown or missing command")
         }
     }
