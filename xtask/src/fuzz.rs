@@ -64,7 +64,10 @@ pub fn run() -> anyhow::Result<()> {
         &config,
         format!("[parameters]\n\"path.type\" = \"character\"\n\"path.id\" = \"{character}\"\n"),
     )?;
+    // Run inside the scratch folder: schemathesis keeps its cache in the
+    // working directory, which must not be the checkout.
     let status = Command::new("st")
+        .current_dir(&root)
         .arg("--config-file")
         .arg(&config)
         .args([
